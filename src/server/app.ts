@@ -1,0 +1,76 @@
+// Builds the HTTP server: Fastify with zod schemas, the OpenAPI document, auth, metrics, error
+// handling and the API routes. Everything it needs is passed in; nothing is global.
+import { randomUUID } from "node:crypto";
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { BlobStore } from "../artifacts/blob-store.ts";
+import type { Store } from "../store/connection.ts";
+import { installAuth } from "./auth.ts";
+import { installErrorHandling } from "./errors.ts";
+import { instrumentRequests } from "./metrics.ts";
+import { artifactRoutes } from "./routes/artifacts.ts";
+import { auditRoutes } from "./routes/audit.ts";
+import { hostRoutes } from "./routes/hosts.ts";
+import { opsRoutes } from "./routes/ops.ts";
+import { releaseRoutes } from "./routes/releases.ts";
+import { serviceRoutes } from "./routes/services.ts";
+import { tenancyRoutes } from "./routes/tenancy.ts";
+
+export interface AppDeps {
+  store: Store;
+  blobs: BlobStore;
+  logger: Logger;
+  metrics: Registry;
+  clock: () => number;
+  /** False while starting or shutting down; /readyz answers 503 then. */
+  isReady: () => boolean;
+}
+
+export type App = FastifyInstance;
+export type TypedApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    requestIdHeader: "x-request-id",
+    genReqId: () => randomUUID(),
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "Slipway API", version: "1" },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  installErrorHandling(app);
+  instrumentRequests(app, deps.metrics);
+  installAuth(app, deps);
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  opsRoutes(typed, deps);
+  await app.register(
+    async (api) => {
+      const typedApi = api.withTypeProvider<ZodTypeProvider>();
+      tenancyRoutes(typedApi, deps);
+      serviceRoutes(typedApi, deps);
+      hostRoutes(typedApi, deps);
+      artifactRoutes(typedApi, deps);
+      releaseRoutes(typedApi, deps);
+      auditRoutes(typedApi, deps);
+      typedApi.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: "/api/v1" },
+  );
+  return app;
+}

@@ -1,0 +1,41 @@
+// The server's configuration, parsed once at start-up from flags and SLIPWAY_* variables.
+import { z } from "zod";
+import { invalidInput } from "../core/errors.ts";
+
+export const ServerConfig = z.object({
+  dataDir: z.string().min(1).default(".slipway"),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
+  host: z.string().min(1).default("127.0.0.1"),
+  port: z.coerce.number().int().min(0).max(65535).default(7300),
+  maxArtifactBytes: z.coerce.number().int().positive().default(2 * 1024 ** 3),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Milliseconds in-flight requests get to finish on shutdown. */
+  shutdownGraceMs: z.coerce.number().int().min(0).default(10_000),
+});
+export type ServerConfig = z.infer<typeof ServerConfig>;
+
+type Input = { [K in keyof ServerConfig]?: string | number | undefined };
+
+/** Flags win over the environment; the environment over the defaults. */
+export function loadServerConfig(flags: Input, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const fromEnv: Input = {
+    dataDir: env.SLIPWAY_DATA_DIR,
+    databaseUrl: env.SLIPWAY_DATABASE_URL,
+    host: env.SLIPWAY_HOST,
+    port: env.SLIPWAY_PORT,
+    maxArtifactBytes: env.SLIPWAY_MAX_ARTIFACT_BYTES,
+    logLevel: env.SLIPWAY_LOG_LEVEL,
+  };
+  const merged = Object.fromEntries(
+    Object.keys({ ...fromEnv, ...flags }).map((key) => [key, flags[key as keyof Input] ?? fromEnv[key as keyof Input]]).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const parsed = ServerConfig.safeParse(merged);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((issue) => ({ field: issue.path.join("."), message: issue.message }));
+    throw invalidInput(`invalid server configuration: ${details.map((d) => `${d.field}: ${d.message}`).join("; ")}`, details);
+  }
+  return parsed.data;
+}

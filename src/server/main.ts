@@ -1,0 +1,79 @@
+// Starting and stopping a server: open the store, migrate, bootstrap an empty one, listen, and
+// on SIGTERM/SIGINT stop taking requests, let in-flight ones finish, then close the database.
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { BlobStore } from "../artifacts/blob-store.ts";
+import type { TokenCreated } from "../contracts/tenancy.ts";
+import { bootstrapIfEmpty } from "../store/bootstrap.ts";
+import { openStore, type Store } from "../store/connection.ts";
+import { migrate } from "../store/migrations/index.ts";
+import { buildApp, type App } from "./app.ts";
+import type { ServerConfig } from "./config.ts";
+import { createLogger } from "./logger.ts";
+import { createMetrics } from "./metrics.ts";
+
+export interface RunningServer {
+  app: App;
+  store: Store;
+  url: string;
+  /** The admin token created on first start of an empty store; shown once. */
+  bootstrapToken: TokenCreated | undefined;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, options: { logger?: Logger; clock?: () => number } = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? Date.now;
+  const store = openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  let ready = false;
+  try {
+    const migrated = await migrate(store.db, store.dialect);
+    const applied = (migrated.results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+    logger.info({ store: store.dialect, location: store.location, applied }, "store ready");
+    const bootstrapToken = await bootstrapIfEmpty(store.db, clock());
+    const blobs = new BlobStore(join(config.dataDir, "artifacts"), config.maxArtifactBytes);
+    await blobs.init();
+    const app = await buildApp({ store, blobs, logger, metrics: createMetrics(), clock, isReady: () => ready });
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+    ready = true;
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        ready = false;
+        await app.close();
+        await store.close();
+        logger.info("server stopped");
+      })());
+    return { app, store, url, bootstrapToken, close };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** Closes the server on SIGTERM or SIGINT; a second signal, or the grace period running out, exits at once. */
+export function closeOnSignals(server: RunningServer, logger: Logger, graceMs: number): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, "shutting down: finishing in-flight requests");
+    const timer = setTimeout(() => {
+      logger.error({ graceMs }, "shutdown grace period over; exiting");
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "error while shutting down");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}

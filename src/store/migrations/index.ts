@@ -1,0 +1,33 @@
+// Numbered migrations, in code. Kysely's migrator records them in `slipway_migrations`, runs
+// each pending one in a transaction, and on PostgreSQL holds an advisory lock while it does,
+// so two servers starting at once apply each migration exactly once.
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from "kysely";
+import type { Dialect } from "../connection.ts";
+import type { Database } from "../schema.ts";
+import * as foundation from "./001-foundation.ts";
+
+export interface MigrationContext {
+  dialect: Dialect;
+}
+
+type Step = { up(db: Kysely<unknown>, context: MigrationContext): Promise<void> };
+
+const STEPS: Record<string, Step> = {
+  "001-foundation": foundation,
+};
+
+export async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<MigrationResultSet> {
+  const migrations: Record<string, Migration> = {};
+  for (const [name, step] of Object.entries(STEPS)) {
+    migrations[name] = { up: (trx) => step.up(trx, { dialect }) };
+  }
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+    migrationTableName: "slipway_migrations",
+    migrationLockTableName: "slipway_migrations_lock",
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error) throw new Error("database migration failed", { cause: result.error });
+  return result;
+}
