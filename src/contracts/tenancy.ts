@@ -53,3 +53,9 @@ export const WhoAmI = z.object({
   token: z.object({ id: z.string(), name: z.string(), kind: TokenKind }),
 });
 export type WhoAmI = z.infer<typeof WhoAmI>;
+
+export const TenantCreated = z.object({
+  tenant: Tenant,
+  token: TokenCreated.describe("a token for the creator as admin of the new tenant; shown only this once"),
+});
+export type TenantCreated = z.infer<typeof TenantCreated>;

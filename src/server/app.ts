@@ -4,7 +4,6 @@ import { randomUUID } from "node:crypto";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
-import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { BlobStore } from "../artifacts/blob-store.ts";
 import type { Store } from "../store/connection.ts";
@@ -22,7 +21,7 @@ import { tenancyRoutes } from "./routes/tenancy.ts";
 export interface AppDeps {
   store: Store;
   blobs: BlobStore;
-  logger: Logger;
+  logger: FastifyBaseLogger;
   metrics: Registry;
   clock: () => number;
   /** False while starting or shutting down; /readyz answers 503 then. */
@@ -33,8 +32,8 @@ export type App = FastifyInstance;
 export type TypedApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 export async function buildApp(deps: AppDeps): Promise<App> {
-  const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger,
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,

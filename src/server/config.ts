@@ -29,9 +29,11 @@ export function loadServerConfig(flags: Input, env: NodeJS.ProcessEnv = process.
     maxArtifactBytes: env.SLIPWAY_MAX_ARTIFACT_BYTES,
     logLevel: env.SLIPWAY_LOG_LEVEL,
   };
-  const merged = Object.fromEntries(
-    Object.keys({ ...fromEnv, ...flags }).map((key) => [key, flags[key as keyof Input] ?? fromEnv[key as keyof Input]]).filter(([, v]) => v !== undefined && v !== ""),
-  );
+  const merged: Input = {};
+  for (const key of Object.keys({ ...fromEnv, ...flags }) as (keyof Input)[]) {
+    const value = flags[key] ?? fromEnv[key];
+    if (value !== undefined && value !== "") merged[key] = value;
+  }
   const parsed = ServerConfig.safeParse(merged);
   if (!parsed.success) {
     const details = parsed.error.issues.map((issue) => ({ field: issue.path.join("."), message: issue.message }));

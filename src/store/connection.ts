@@ -48,7 +48,7 @@ function openPostgres(url: string, poolSize: number): Store {
       return (pg.types.getTypeParser as (oid: number, format?: string) => unknown)(oid, format);
     },
   };
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: types as pg.CustomTypesConfig });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: types });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: "postgres", location: redactUrl(url), close: () => db.destroy() };
 }

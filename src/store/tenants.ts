@@ -2,7 +2,8 @@
 import type { Kysely } from "kysely";
 import { conflict, notFound } from "../core/errors.ts";
 import { isRole, type Role } from "../core/auth/roles.ts";
-import type { Tenant, User } from "../contracts/tenancy.ts";
+import type { Tenant, TenantCreated, User } from "../contracts/tenancy.ts";
+import { createToken } from "./tokens.ts";
 import { recordAudit, type ActorContext } from "./audit.ts";
 import { isUniqueViolation } from "./db-errors.ts";
 import { iso, newId } from "./ids.ts";
@@ -20,22 +21,25 @@ const toUser = (row: UsersTable, roles: string[]): User => ({
   created_at: iso(row.created_at),
 });
 
-/** Creates a tenant and makes the creating user its admin. */
-export async function createTenant(db: Kysely<Database>, actor: ActorContext, name: string): Promise<Tenant> {
+/**
+ * Creates a tenant, makes the creating user its admin, and gives them a token for it (the only
+ * way into a new tenant: tokens are bound to one tenant).
+ */
+export async function createTenant(db: Kysely<Database>, actor: ActorContext & { userId: string }, name: string): Promise<TenantCreated> {
   const row: TenantsTable = { id: newId("ten", actor.now), name, created_at: actor.now };
   try {
-    await inTransaction(db, async (trx) => {
+    return await inTransaction(db, async (trx) => {
       await trx.insertInto("tenants").values(row).execute();
-      if (actor.userId) {
-        await trx.insertInto("memberships").values({ tenant_id: row.id, user_id: actor.userId, role: "admin", created_at: actor.now }).execute();
-      }
-      await recordAudit(trx, { ...actor, tenantId: row.id }, "tenant.create", { type: "tenant", id: row.id }, { name });
+      await trx.insertInto("memberships").values({ tenant_id: row.id, user_id: actor.userId, role: "admin", created_at: actor.now }).execute();
+      const inNewTenant = { ...actor, tenantId: row.id };
+      await recordAudit(trx, inNewTenant, "tenant.create", { type: "tenant", id: row.id }, { name });
+      const token = await createToken(trx, inNewTenant, { userId: actor.userId, name: `${name} admin`, kind: "user" });
+      return { tenant: toTenant(row), token };
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict(`tenant '${name}' already exists`);
     throw error;
   }
-  return toTenant(row);
 }
 
 export async function getTenant(db: Kysely<Database>, id: string): Promise<Tenant | undefined> {

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { forbidden, notFound } from "../../core/errors.ts";
 import { IdParams } from "../../contracts/common.ts";
-import { Tenant, TenantCreate, Token, TokenCreate, TokenCreated, User, UserCreate, UserUpdate, WhoAmI } from "../../contracts/tenancy.ts";
+import { Tenant, TenantCreate, TenantCreated, Token, TokenCreate, TokenCreated, User, UserCreate, UserUpdate, WhoAmI } from "../../contracts/tenancy.ts";
 import { addMember, createTenant, getMember, getTenant, listMembers, listTenantsOf, removeMember, setMemberRoles } from "../../store/tenants.ts";
 import { createToken, listTokens, revokeToken } from "../../store/tokens.ts";
 import type { AppDeps, TypedApp } from "../app.ts";
@@ -27,9 +27,9 @@ export function tenancyRoutes(app: TypedApp, { store: { db }, clock }: AppDeps):
     return { items: await listTenantsOf(db, auth.userId, auth.systemAdmin) };
   });
 
-  app.post("/tenants", { schema: { tags: ["tenancy"], body: TenantCreate, response: { 201: Tenant, ...errorResponses } } }, async (request, reply) => {
-    const { actor } = authorize(request, "tenant:create", clock());
-    return reply.status(201).send(await createTenant(db, actor, request.body.name));
+  app.post("/tenants", { schema: { tags: ["tenancy"], body: TenantCreate, response: { 201: TenantCreated, ...errorResponses } } }, async (request, reply) => {
+    const { auth, actor } = authorize(request, "tenant:create", clock());
+    return reply.status(201).send(await createTenant(db, { ...actor, userId: auth.userId }, request.body.name));
   });
 
   app.get("/users", { schema: { tags: ["tenancy"], response: { 200: listOf(User), ...errorResponses } } }, async (request) => {
