@@ -3,10 +3,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.ts";
-import { adaptSqlite } from "./sqlite-adapter.ts";
+import { LockingSqliteDialect, adaptSqlite } from "./sqlite-adapter.ts";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -37,7 +37,7 @@ function openSqlite(dataDir: string): Store {
   const file = join(dataDir, "slipway.db");
   const database = new DatabaseSync(file);
   database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: adaptSqlite(database) }) });
+  const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: adaptSqlite(database) }) });
   return { db, dialect: "sqlite", location: file, close: () => db.destroy() };
 }
 

@@ -1,7 +1,7 @@
 // Adapts node:sqlite's DatabaseSync to the better-sqlite3-shaped interface Kysely's SQLite
 // dialect expects: parameters arrive as an array and booleans become 0/1.
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
-import type { SqliteDatabase, SqliteStatement } from "kysely";
+import { SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type Kysely, type MigrationLockOptions, type SqliteDatabase, type SqliteStatement } from "kysely";
 
 function toSqlite(parameters: ReadonlyArray<unknown>): SQLInputValue[] {
   return parameters.map((value) => {
@@ -25,4 +25,26 @@ export function adaptSqlite(database: DatabaseSync): SqliteDatabase {
     close: () => database.close(),
     prepare: (sql) => adaptStatement(database.prepare(sql)),
   };
+}
+
+/**
+ * Kysely assumes one process per SQLite file and takes no migration lock. Two servers started
+ * on one data directory would then both migrate; writing the lock row first takes SQLite's
+ * write lock for the migration transaction, so the second waits and then finds the work done.
+ */
+class LockingSqliteAdapter extends SqliteAdapter {
+  // SQLite's DDL is transactional: a migration that fails half-way leaves nothing behind.
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+
+  override async acquireMigrationLock(db: Kysely<unknown>, options: MigrationLockOptions): Promise<void> {
+    await sql`update ${sql.table(options.lockTable)} set is_locked = 1 where id = ${options.lockRowId}`.execute(db);
+  }
+}
+
+export class LockingSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new LockingSqliteAdapter();
+  }
 }

@@ -1,0 +1,110 @@
+// Tenant isolation on every API route: a token of one tenant gets 404 for the other tenant's
+// resources (never 403, which would reveal that they exist), and lists show only its own.
+// The test fails if a route is added without a probe here.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { apiClient, type Api } from "../support/api.ts";
+import { createTenantWithAdmin, startTestServer, type TestServer } from "../support/server.ts";
+
+let t: TestServer;
+let asA: Api; // the default tenant's admin
+let asB: Api; // admin of tenant "beta"
+const a = { service: "", host: "", user: "", token: "", sha: "" };
+
+before(async () => {
+  t = await startTestServer();
+  asA = t.api;
+  // B is a different person: the admin of tenant "beta", not a system admin.
+  const betaAsCreator = apiClient(t.url, await createTenantWithAdmin(t, "beta"));
+  const bob = await betaAsCreator("POST", "/api/v1/users", { body: { name: "bob", roles: ["admin"] } });
+  asB = apiClient(t.url, (await betaAsCreator("POST", "/api/v1/tokens", { body: { name: "bob", user_id: bob.body.id } })).body.token);
+  const service = await asA("POST", "/api/v1/services", { body: { name: "checkout", repository_url: "https://git.example.com/checkout.git", environments: [{ name: "production" }] } });
+  a.service = service.body.id;
+  const bytes = Buffer.from("tenant A's artifact");
+  a.sha = createHash("sha256").update(bytes).digest("hex");
+  assert.equal((await asA("PUT", "/api/v1/artifacts", { body: bytes })).status, 201);
+  assert.equal((await asA("POST", "/api/v1/services/checkout/releases", { body: { version: "1.0.0", artifact_sha256: a.sha } })).status, 201);
+  a.host = (await asA("POST", "/api/v1/hosts", { body: { name: "web-1", address: "10.0.0.1", labels: { role: "web" } } })).body.id;
+  a.user = (await asA("POST", "/api/v1/users", { body: { name: "alice", roles: ["developer"] } })).body.id;
+  a.token = (await asA("POST", "/api/v1/tokens", { body: { name: "ci", user_id: a.user } })).body.id;
+});
+after(() => t.stop());
+
+type Probe = { method: string; path: () => string; body?: () => unknown; expect: (status: number, body: any) => void };
+
+const notFound = (status: number) => assert.equal(status, 404);
+const emptyOrOwn = (status: number, body: any) => {
+  assert.equal(status, 200);
+  const text = JSON.stringify(body);
+  for (const secret of [a.service, a.host, a.user, a.token, "alice", a.sha, "1.0.0"]) assert.ok(!text.includes(secret), `B's list must not show A's ${secret}`);
+};
+
+/** One probe per route pattern, keyed as Fastify names the route. */
+const PROBES: Record<string, Probe> = {
+  "GET /api/v1/whoami": { method: "GET", path: () => "/api/v1/whoami", expect: (s, b) => (assert.equal(s, 200), assert.equal(b.tenant.name, "beta")) },
+  "GET /api/v1/tenants": { method: "GET", path: () => "/api/v1/tenants", expect: emptyOrOwn },
+  "POST /api/v1/tenants": { method: "POST", path: () => "/api/v1/tenants", body: () => ({ name: "default" }), expect: (s) => assert.equal(s, 403) },
+  "GET /api/v1/users": { method: "GET", path: () => "/api/v1/users", expect: emptyOrOwn },
+  "GET /api/v1/users/:id": { method: "GET", path: () => `/api/v1/users/${a.user}`, expect: notFound },
+  "POST /api/v1/users": { method: "POST", path: () => "/api/v1/users", body: () => ({ name: "mallory", roles: ["viewer"] }), expect: (s, b) => (assert.equal(s, 201), assert.deepEqual(b.roles, ["viewer"])) },
+  "PATCH /api/v1/users/:id": { method: "PATCH", path: () => `/api/v1/users/${a.user}`, body: () => ({ roles: ["admin"] }), expect: notFound },
+  "DELETE /api/v1/users/:id": { method: "DELETE", path: () => `/api/v1/users/${a.user}`, expect: notFound },
+  "GET /api/v1/tokens": { method: "GET", path: () => "/api/v1/tokens", expect: (s, b) => (assert.equal(s, 200), assert.ok(!b.items.some((x: any) => x.id === a.token))) },
+  "POST /api/v1/tokens": { method: "POST", path: () => "/api/v1/tokens", body: () => ({ name: "steal", user_id: a.user }), expect: notFound },
+  "DELETE /api/v1/tokens/:id": { method: "DELETE", path: () => `/api/v1/tokens/${a.token}`, expect: notFound },
+  "GET /api/v1/services": { method: "GET", path: () => "/api/v1/services", expect: emptyOrOwn },
+  "POST /api/v1/services": { method: "POST", path: () => "/api/v1/services", body: () => ({ name: "checkout", repository_url: "https://git.example.com/b.git" }), expect: (s) => assert.equal(s, 201) },
+  "GET /api/v1/services/:service": { method: "GET", path: () => `/api/v1/services/${a.service}`, expect: notFound },
+  "PATCH /api/v1/services/:service": { method: "PATCH", path: () => `/api/v1/services/${a.service}`, body: () => ({ revision: 1, repository_url: "https://evil.example.com/x.git" }), expect: notFound },
+  "GET /api/v1/hosts": { method: "GET", path: () => "/api/v1/hosts", expect: emptyOrOwn },
+  "GET /api/v1/hosts/:id": { method: "GET", path: () => `/api/v1/hosts/${a.host}`, expect: notFound },
+  "POST /api/v1/hosts": { method: "POST", path: () => "/api/v1/hosts", body: () => ({ name: "web-1", address: "10.9.9.9" }), expect: (s, b) => (assert.equal(s, 200), assert.notEqual(b.id, a.host)) },
+  "POST /api/v1/hosts/:id/heartbeat": { method: "POST", path: () => `/api/v1/hosts/${a.host}/heartbeat`, expect: notFound },
+  "PUT /api/v1/artifacts": { method: "PUT", path: () => "/api/v1/artifacts", body: () => Buffer.from("beta's own bytes"), expect: (s) => assert.equal(s, 201) },
+  "GET /api/v1/artifacts/:sha256": { method: "GET", path: () => `/api/v1/artifacts/${a.sha}`, expect: notFound },
+  "GET /api/v1/services/:service/releases": { method: "GET", path: () => `/api/v1/services/${a.service}/releases`, expect: notFound },
+  "POST /api/v1/services/:service/releases": { method: "POST", path: () => `/api/v1/services/${a.service}/releases`, body: () => ({ version: "6.6.6", artifact_sha256: a.sha }), expect: notFound },
+  "GET /api/v1/services/:service/releases/:version": { method: "GET", path: () => `/api/v1/services/${a.service}/releases/1.0.0`, expect: notFound },
+  "GET /api/v1/audit": { method: "GET", path: () => "/api/v1/audit", expect: emptyOrOwn },
+};
+
+describe("tenant isolation", () => {
+  it("has a cross-tenant probe for every API route", () => {
+    const routes = listApiRoutes(t.server.app.printRoutes({ commonPrefix: false }));
+    const missing = routes.filter((r) => !(r in PROBES) && r !== "GET /api/v1/openapi.json");
+    assert.deepEqual(missing, [], "add a probe for each new route");
+  });
+
+  for (const [route, probe] of Object.entries(PROBES)) {
+    it(`keeps tenant A's data from tenant B on ${route}`, async () => {
+      const response = await asB(probe.method, probe.path(), probe.body ? { body: probe.body() } : {});
+      probe.expect(response.status, response.body);
+    });
+  }
+
+  it("leaves tenant A's resources untouched after every probe", async () => {
+    const service = await asA("GET", "/api/v1/services/checkout");
+    assert.equal(service.body.repository_url, "https://git.example.com/checkout.git");
+    assert.equal(service.body.revision, 1);
+    const users = await asA("GET", `/api/v1/users/${a.user}`);
+    assert.deepEqual(users.body.roles, ["developer"]);
+    const tokens = await asA("GET", "/api/v1/tokens");
+    assert.equal(tokens.body.items.find((x: any) => x.id === a.token).revoked_at, null);
+    const releases = await asA("GET", "/api/v1/services/checkout/releases");
+    assert.deepEqual(releases.body.items.map((r: any) => r.version), ["1.0.0"]);
+    const host = await asA("GET", `/api/v1/hosts/${a.host}`);
+    assert.equal(host.body.address, "10.0.0.1");
+  });
+});
+
+/** Turns Fastify's route tree print-out into "METHOD /path" lines. */
+function listApiRoutes(tree: string): string[] {
+  const routes: string[] = [];
+  for (const line of tree.split("\n")) {
+    const match = /(\/api\/v1\/\S*) \(([A-Z, ]+)\)/.exec(line);
+    if (!match) continue;
+    for (const method of match[2]!.split(", ")) if (method !== "HEAD") routes.push(`${method} ${match[1]}`);
+  }
+  return routes;
+}
