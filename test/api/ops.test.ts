@@ -15,7 +15,7 @@ describe("operations", () => {
     assert.equal((await fetch(`${t.url}/healthz`)).status, 200);
     const ready = await fetch(`${t.url}/readyz`);
     assert.equal(ready.status, 200);
-    assert.equal(((await ready.json()) as any).store, t.database.dialect);
+    assert.equal(((await ready.json())).store, t.database.dialect);
   });
 
   it("counts requests and their latency in Prometheus format at /metrics", async () => {
@@ -26,7 +26,7 @@ describe("operations", () => {
   });
 
   it("publishes an OpenAPI document describing the routes and their errors", async () => {
-    const doc = (await (await fetch(`${t.url}/api/v1/openapi.json`)).json()) as any;
+    const doc = (await (await fetch(`${t.url}/api/v1/openapi.json`)).json());
     assert.equal(doc.openapi.startsWith("3."), true);
     assert.ok(doc.paths["/api/v1/services"].post.requestBody);
     assert.ok(doc.paths["/api/v1/services/{service}/releases"].post.responses["409"]);
