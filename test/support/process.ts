@@ -59,7 +59,7 @@ export async function spawnJsonLineProcess<Summary>(args: string[], options: { e
   });
 
   const tail: string[] = [];
-  createInterface({ input: child.stderr! }).on("line", (line) => {
+  createInterface({ input: child.stderr }).on("line", (line) => {
     tail.push(line);
     if (tail.length > 40) tail.shift();
   });
@@ -70,7 +70,7 @@ export async function spawnJsonLineProcess<Summary>(args: string[], options: { e
     return exited;
   };
 
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const summary = await new Promise<Summary>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`${what}: no JSON line on stdout within ${options.timeoutMs ?? 20_000} ms\n${stderrTail()}`)), options.timeoutMs ?? 20_000);
     const fail = (error: Error) => {
