@@ -1,0 +1,110 @@
+// The runtime and deployment parts of a service's slipway.yaml: how to run it on a host, how to
+// check it is healthy, the hooks around a switch, and how to roll it out.
+//
+//   run:
+//     start: node server.js
+//     port: 8080
+//     health: { http: /healthz, interval: 2s, timeout: 1s, healthy_threshold: 1, unhealthy_threshold: 3, start_period: 30s }
+//     env: { LOG_LEVEL: info }
+//     stop_timeout: 10s
+//   hooks: { before_switch: ./prepare.sh, after_switch: ./warm.sh, migrate: ./migrate.sh, backup: ./backup.sh }
+//   deploy:
+//     strategy: rolling          # or all_at_once
+//     batch_size: 25%            # a count or a percentage of the environment's hosts
+//     max_unavailable: 2
+//     pause_between_batches: 0s
+//     on_failure: rollback       # or pause
+//     keep_releases: 5
+//     environments: { production: { batch_size: 1 } }
+import { z } from "zod";
+import { Duration } from "./duration.ts";
+
+const Command = z.string().min(1).max(4000);
+
+export const HealthCheck = z
+  .strictObject({
+    http: z.string().startsWith("/", "an HTTP health check is a path such as /healthz").optional(),
+    command: Command.optional(),
+    interval: Duration.default(2000),
+    timeout: Duration.default(1000),
+    healthy_threshold: z.number().int().min(1).max(100).default(1),
+    unhealthy_threshold: z.number().int().min(1).max(100).default(3),
+    start_period: Duration.default(30_000).describe("how long a new process has to become healthy"),
+  })
+  .refine((h) => (h.http === undefined) !== (h.command === undefined), { message: "give exactly one of http or command" });
+export type HealthCheck = z.infer<typeof HealthCheck>;
+
+export const RunSection = z.strictObject({
+  start: Command,
+  port: z.number().int().min(1).max(65535).optional(),
+  health: HealthCheck.optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "environment variable names are letters, digits and _"), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  stop_timeout: Duration.default(10_000),
+  metrics: z.string().startsWith("/").optional().describe("path of a Prometheus endpoint on the service's port"),
+});
+export type RunSection = z.infer<typeof RunSection>;
+
+export const Hooks = z.strictObject({
+  before_switch: Command.optional(),
+  after_switch: Command.optional(),
+  migrate: Command.optional().describe("run once per deployment, on one host, before any host switches"),
+  backup: Command.optional().describe("run just before migrate"),
+  timeout: Duration.default(600_000),
+});
+export type Hooks = z.infer<typeof Hooks>;
+
+const BatchSize = z.union([
+  z.number().int().min(1),
+  z.string().regex(/^(100|[1-9]?\d)%$/, "a percentage such as 25%").refine((s) => s !== "0%", "must be above 0%"),
+]);
+
+export const RolloutFields = {
+  strategy: z.enum(["rolling", "all_at_once"]),
+  batch_size: BatchSize,
+  max_unavailable: z.union([z.number().int().min(1), BatchSize]),
+  pause_between_batches: Duration,
+  on_failure: z.enum(["rollback", "pause"]),
+  health_timeout: Duration.describe("how long a switched host has to report healthy"),
+  max_unreachable: z.union([z.number().int().min(0), BatchSize]).describe("hosts that may be skipped because they stopped heartbeating before the deployment pauses"),
+};
+
+const RolloutOverride = z.strictObject({
+  strategy: RolloutFields.strategy.optional(),
+  batch_size: RolloutFields.batch_size.optional(),
+  max_unavailable: RolloutFields.max_unavailable.optional(),
+  pause_between_batches: RolloutFields.pause_between_batches.optional(),
+  on_failure: RolloutFields.on_failure.optional(),
+  health_timeout: RolloutFields.health_timeout.optional(),
+  max_unreachable: RolloutFields.max_unreachable.optional(),
+});
+export type RolloutOverride = z.infer<typeof RolloutOverride>;
+
+export const DeploySection = z.strictObject({
+  strategy: RolloutFields.strategy.default("rolling"),
+  batch_size: RolloutFields.batch_size.default("25%"),
+  max_unavailable: RolloutFields.max_unavailable.default("25%"),
+  pause_between_batches: RolloutFields.pause_between_batches.default(0),
+  on_failure: RolloutFields.on_failure.default("rollback"),
+  health_timeout: RolloutFields.health_timeout.default(120_000),
+  max_unreachable: RolloutFields.max_unreachable.default(1),
+  keep_releases: z.number().int().min(2).max(100).default(5),
+  environments: z.record(z.string(), RolloutOverride).default({}),
+});
+export type DeploySection = z.infer<typeof DeploySection>;
+
+export const ServiceManifest = z.strictObject({
+  name: z.string().optional(),
+  run: RunSection,
+  hooks: Hooks.default({ timeout: 600_000 }),
+  deploy: DeploySection.default(DeploySection.parse({})),
+});
+export type ServiceManifest = z.infer<typeof ServiceManifest>;
+
+/** The rollout settings for one environment: the defaults, overridden by the environment's own. */
+export type RolloutSettings = Omit<DeploySection, "environments">;
+
+export function rolloutFor(deploy: DeploySection, environment: string, overrides: RolloutOverride = {}): RolloutSettings {
+  const { environments, ...defaults } = deploy;
+  const clean = (o: RolloutOverride) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return { ...defaults, ...clean(environments[environment] ?? {}), ...clean(overrides) };
+}

@@ -1,0 +1,79 @@
+// The deployment state machine's vocabulary: states, per-host progress, what it observes of
+// the hosts, the events that drive it and the effects it asks for.
+import type { RolloutSettings } from "../manifest/schema.ts";
+
+export const DEPLOYMENT_STATES = ["queued", "migrating", "running", "paused", "rolling_back", "succeeded", "failed", "rolled_back", "cancelled"] as const;
+export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
+
+export const TERMINAL_STATES: readonly DeploymentState[] = ["succeeded", "failed", "rolled_back", "cancelled"];
+export const isTerminal = (state: DeploymentState): boolean => TERMINAL_STATES.includes(state);
+export const isActive = (state: DeploymentState): boolean => state !== "queued" && !isTerminal(state);
+
+export const HOST_STEP_STATUSES = ["pending", "switching", "healthy", "failed", "skipped", "rolling_back", "rolled_back"] as const;
+export type HostStepStatus = (typeof HOST_STEP_STATUSES)[number];
+
+export interface HostProgress {
+  status: HostStepStatus;
+  /** What the host was meant to run before this deployment changed it; the rollback target. */
+  previousReleaseId: string | null;
+  reason?: string;
+  at?: number;
+}
+
+export interface Progress {
+  batches: string[][];
+  /** Index of the batch being switched or waited after. */
+  batch: number;
+  phase: "switching" | "waiting";
+  batchStartedAt: number;
+  waitUntil?: number;
+  hosts: Record<string, HostProgress>;
+  migration?: { hostId: string; status: "pending" | "succeeded" | "failed"; startedAt: number; reason?: string };
+  rollbackStartedAt?: number;
+  pausedReason?: string;
+  /** Skipped hosts a person accepted by resuming; only more than these pause again. */
+  acceptedSkips?: number;
+}
+
+/** What the controller saw of one host when it called the machine. */
+export interface HostView {
+  id: string;
+  reachable: boolean;
+  /** The release the host is meant to run (desired state) for this service. */
+  desiredReleaseId: string | null;
+  /** The release it reports running, with its health. */
+  actualReleaseId: string | null;
+  health: "healthy" | "unhealthy" | "unknown";
+  /** failed: the agent could not install or start it (download, checksum, hook, crash loop). */
+  processState: "running" | "starting" | "stopped" | "failed" | "crashloop" | "unknown";
+  error?: string | undefined;
+}
+
+export interface DeploymentSnapshot {
+  state: DeploymentState;
+  releaseId: string;
+  kind: "deploy" | "rollback";
+  settings: RolloutSettings;
+  hasMigration: boolean;
+  progress: Progress | null;
+}
+
+export type DeploymentEvent =
+  | { type: "start"; now: number; hosts: HostView[] }
+  | { type: "observe"; now: number; hosts: HostView[]; migration?: { status: "pending" | "succeeded" | "failed"; reason?: string } }
+  | { type: "resume"; now: number; by: string }
+  | { type: "rollback"; now: number; by: string; reason: string }
+  | { type: "cancel"; now: number; by: string; reason: string };
+
+export type Effect =
+  | { type: "set_desired"; hostIds: string[]; releaseId: string | null }
+  | { type: "run_migration"; hostId: string }
+  | { type: "record_live"; releaseId: string };
+
+export interface StepResult {
+  state: DeploymentState;
+  progress: Progress | null;
+  effects: Effect[];
+  /** Why the state changed, in words, when it did. */
+  reason?: string;
+}
