@@ -35,6 +35,7 @@ export default tseslint.config(
   },
   {
     files: ["src/core/**/*.ts"],
+    ignores: ["src/core/**/*.test.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [...outside("store", "server", "agent", "cli", "controller", "artifacts", "git", "contracts"), { group: ["node:*", "fs", "child_process", "pg", "kysely"], message: "core/ is pure: no I/O" }] }] },
   },
   {

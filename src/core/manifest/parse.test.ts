@@ -43,13 +43,13 @@ deploy:
     const error = errorOf("run:\n  start: ./app\n  health:\n    http: /up\n    interval: soon\n");
     assert.equal(error.code, "invalid_input");
     assert.equal(error.details[0]?.field, "slipway.yaml:5:15 run.health.interval");
-    assert.match(error.details[0]!.message, /'soon' is not a duration/);
+    assert.match(error.details[0].message, /'soon' is not a duration/);
   });
 
   it("suggests the key that was meant for a misspelt one", () => {
     const error = errorOf("run:\n  start: ./app\n  helth:\n    http: /up\n");
     assert.equal(error.details[0]?.field, "slipway.yaml:3:3 run.helth");
-    assert.match(error.details[0]!.message, /unknown key 'helth' \(did you mean 'health'\?\)/);
+    assert.match(error.details[0].message, /unknown key 'helth' \(did you mean 'health'\?\)/);
   });
 
   it("reports a missing required field at its parent", () => {

@@ -72,7 +72,7 @@ function keysAt(schema: z.ZodType, path: (string | number)[]): string[] {
     else if (current instanceof z.ZodArray) current = current.element;
     else return [];
   }
-  return current instanceof z.ZodObject ? Object.keys(current.shape as object) : [];
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
 }
 
 /** The known key nearest to `word` by edit distance, if it is near enough to be a typo. */
