@@ -16,11 +16,11 @@ import { Artifact, Release, type ReleaseCreate } from "../contracts/releases.ts"
 import { Service, type ServiceCreate } from "../contracts/services.ts";
 import { Tenant, TenantCreated, Token, TokenCreated, User, WhoAmI, type RoleName } from "../contracts/tenancy.ts";
 import { resolveConnection, type Connection, type ConnectionOptions } from "./config.ts";
+import { JSON_FLAG_HELP } from "./output.ts";
 
 type Role = z.infer<typeof RoleName>;
 const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) }).transform((list) => list.items);
-
-const LOGIN_HINT = "log in again with `slipway login --server URL --token TOKEN`";
+const KnownErrorCode = z.enum(ERROR_CODES);
 
 function codeForStatus(status: number): ErrorCode {
   return ERROR_CODES.find((code) => httpStatusOf(code) === status) ?? (status >= 500 ? "internal" : "invalid_input");
@@ -35,14 +35,13 @@ function parseJson(text: string): unknown {
 }
 
 /** The server's error body as a SlipwayError; a status line when there is no body (HEAD, proxies). */
-async function errorFrom(response: Response): Promise<SlipwayError> {
+async function errorFrom(response: Response, unauthenticatedHint: string | undefined): Promise<SlipwayError> {
   const text = await response.text();
-  const parsed = ErrorBody.safeParse(parseJson(text));
-  const known = parsed.success && (ERROR_CODES as readonly string[]).includes(parsed.data.error.code);
-  const code = known && parsed.success ? (parsed.data.error.code as ErrorCode) : codeForStatus(response.status);
-  let message = parsed.success ? parsed.data.error.message : `the server answered ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200)}` : ""}`;
-  if (code === "unauthenticated") message += `; ${LOGIN_HINT}`;
-  return new SlipwayError(code, message, { details: parsed.success ? parsed.data.error.details : [] });
+  const body = ErrorBody.safeParse(parseJson(text)).data?.error;
+  const code = KnownErrorCode.safeParse(body?.code).data ?? codeForStatus(response.status);
+  let message = body?.message ?? `the server answered ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200)}` : ""}`;
+  if (code === "unauthenticated" && unauthenticatedHint) message += `; ${unauthenticatedHint}`;
+  return new SlipwayError(code, message, { details: body?.details ?? [] });
 }
 
 /** sha256 and size of a file, read as a stream. */
@@ -63,20 +62,26 @@ export async function hashFile(path: string): Promise<{ sha256: string; size: nu
 export class ApiClient {
   readonly server: string;
   readonly #token: string;
+  /** Appended to a 401's message, to say what to do about it. */
+  readonly #unauthenticatedHint: string | undefined;
 
-  constructor(connection: Connection) {
+  constructor(connection: Connection, options: { unauthenticatedHint?: string } = {}) {
     this.server = connection.server;
     this.#token = connection.token;
+    this.#unauthenticatedHint = options.unauthenticatedHint;
   }
 
   /** The one place requests are sent: adds the token, turns network failures into a clear error. */
   async #send(method: string, path: string, init: { body?: BodyInit; headers?: Record<string, string> } = {}): Promise<Response> {
     const url = `${this.server}/api/v1${path}`;
-    // `duplex` is needed to stream a request body; the DOM typings of RequestInit lack it.
+    // `duplex` is needed to stream a request body (the DOM typings of RequestInit lack it). With
+    // redirects followed, Node's fetch keeps every chunk of a streamed body in memory to replay it
+    // (nodejs/undici#4058), so a request with a body refuses redirects instead.
     const request: RequestInit & { duplex?: "half" } = { method, headers: { authorization: `Bearer ${this.#token}`, ...init.headers } };
     if (init.body !== undefined) {
       request.body = init.body;
       request.duplex = "half";
+      request.redirect = "error";
     }
     try {
       return await fetch(url, request);
@@ -88,12 +93,12 @@ export class ApiClient {
 
   async #request<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.output<S>> {
     const response = await this.#send(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } });
-    return ApiClient.#read(schema, response, `${method} ${path}`);
+    return this.#read(schema, response, `${method} ${path}`);
   }
 
   /** The response body parsed by its schema, or the error the server answered. */
-  static async #read<S extends z.ZodType>(schema: S, response: Response, what: string): Promise<z.output<S>> {
-    if (!response.ok) throw await errorFrom(response);
+  async #read<S extends z.ZodType>(schema: S, response: Response, what: string): Promise<z.output<S>> {
+    if (!response.ok) throw await errorFrom(response, this.#unauthenticatedHint);
     const parsed = schema.safeParse(response.status === 204 ? null : parseJson(await response.text()));
     if (!parsed.success) throw new SlipwayError("internal", `unexpected answer to ${what}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     return parsed.data;
@@ -124,10 +129,14 @@ export class ApiClient {
 
   /** Whether the tenant already holds this artifact (a HEAD request: no body is sent back). */
   async hasArtifact(sha256: string): Promise<boolean> {
-    const response = await this.#send("HEAD", `/artifacts/${sha256}`);
-    if (response.ok) return true;
-    if (response.status === 404) return false;
-    throw await errorFrom(response);
+    const path = `/artifacts/${sha256}`;
+    const head = await this.#send("HEAD", path);
+    if (head.status === 404) return false;
+    if (head.ok) return true;
+    // A HEAD answer has no body to say what is wrong: ask for one byte to get the server's error.
+    const probe = await this.#send("GET", path, { headers: { range: "bytes=0-0" } });
+    if (probe.ok) return true;
+    throw await errorFrom(probe, this.#unauthenticatedHint);
   }
 
   /** Streams a file up as an artifact; the server refuses it if its sha256 is not `expected.sha256`. */
@@ -137,7 +146,7 @@ export class ApiClient {
       body,
       headers: { "content-type": "application/octet-stream", "content-length": String(expected.size), "x-slipway-sha256": expected.sha256 },
     });
-    return ApiClient.#read(Artifact, response, "PUT /artifacts");
+    return this.#read(Artifact, response, "PUT /artifacts");
   }
 
   /** Uploads the file unless the server already has it; says which. */
@@ -149,7 +158,20 @@ export class ApiClient {
   }
 }
 
+/**
+ * A subcommand that talks to the API: it takes --server and --token (over SLIPWAY_SERVER,
+ * SLIPWAY_TOKEN and the saved login) and --json. They are the subcommand's own options, not the
+ * program's, because the program's `--version` would otherwise swallow `release create --version`.
+ */
+export function apiCommand(parent: Command, name: string): Command {
+  return parent
+    .command(name)
+    .option("--server <url>", "the Slipway server (default: SLIPWAY_SERVER, then the saved login)")
+    .option("--token <token>", "the API token (default: SLIPWAY_TOKEN, then the saved login)")
+    .option("--json", JSON_FLAG_HELP);
+}
+
 /** The client for a command, connected as its flags, the environment or the saved login say. */
 export async function clientFor(command: Command): Promise<ApiClient> {
-  return new ApiClient(await resolveConnection(command.optsWithGlobals<ConnectionOptions>()));
+  return new ApiClient(await resolveConnection(command.opts<ConnectionOptions>()), { unauthenticatedHint: "log in again with `slipway login --server URL --token TOKEN`" });
 }

@@ -2,15 +2,32 @@
 // The `slipway` command. Each command group lives in its own file and is thin: it parses its
 // arguments and calls the API client, or starts a process.
 import { Command } from "commander";
+import { registerHostsCommand } from "./hosts.ts";
+import { registerLoginCommands } from "./login.ts";
+import { registerReleaseCommands } from "./release.ts";
 import { registerServerCommand } from "./server.ts";
+import { registerServiceCommands } from "./service.ts";
+import { registerTenantCommands } from "./tenant.ts";
+import { registerTokenCommands } from "./token.ts";
+import { registerUserCommands } from "./user.ts";
 import { runCli } from "./run.ts";
 
 const program = new Command()
   .name("slipway")
   .description("Self-hosted continuous deployment: from a git push to a healthy release on your servers.")
   .version("0.1.0")
+  // The program's own options (--version, --help) only before a subcommand, so that
+  // `slipway release create web --version 1.2.0` reaches the subcommand.
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 registerServerCommand(program);
+registerLoginCommands(program);
+registerTenantCommands(program);
+registerUserCommands(program);
+registerTokenCommands(program);
+registerServiceCommands(program);
+registerReleaseCommands(program);
+registerHostsCommand(program);
 
 await runCli(program, process.argv);

@@ -15,7 +15,7 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
   return cells.map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ").trimEnd()).join("\n");
 }
 
-const wantsJson = (command: Command): boolean => command.optsWithGlobals<{ json?: boolean }>().json === true;
+const wantsJson = (command: Command): boolean => command.opts<{ json?: boolean }>().json === true;
 
 /** Prints `data` as JSON with --json, otherwise the text `human` makes of it. */
 export function emit<T>(command: Command, data: T, human: (data: T) => string): void {
