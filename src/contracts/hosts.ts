@@ -9,6 +9,8 @@ export const Host = z.object({
   labels: Labels,
   registered_at: Timestamp,
   last_heartbeat_at: Timestamp,
+  reachable: z.boolean().describe("false once the host has missed several heartbeats"),
+  agent_version: z.string().nullable(),
 });
 export type Host = z.infer<typeof Host>;
 

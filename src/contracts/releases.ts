@@ -20,6 +20,7 @@ export const Release = z.object({
   artifact_size: z.number().int(),
   created_by: z.string(),
   created_at: Timestamp,
+  manifest: z.unknown().nullable().describe("the slipway.yaml found at the root of a .tar.gz artifact, parsed; null when there is none"),
 });
 export type Release = z.infer<typeof Release>;
 

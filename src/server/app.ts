@@ -6,10 +6,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawReplyDef
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Registry } from "prom-client";
 import type { BlobStore } from "../artifacts/blob-store.ts";
+import type { Changes } from "../store/changes.ts";
 import type { Store } from "../store/connection.ts";
 import { installAuth } from "./auth.ts";
 import { installErrorHandling } from "./errors.ts";
 import { instrumentRequests } from "./metrics.ts";
+import { agentRoutes } from "./routes/agent.ts";
 import { artifactRoutes } from "./routes/artifacts.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { hostRoutes } from "./routes/hosts.ts";
@@ -24,6 +26,7 @@ export interface AppDeps {
   logger: FastifyBaseLogger;
   metrics: Registry;
   clock: () => number;
+  changes: Changes;
   /** False while starting or shutting down; /readyz answers 503 then. */
   isReady: () => boolean;
 }
@@ -67,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       artifactRoutes(typedApi, deps);
       releaseRoutes(typedApi, deps);
       auditRoutes(typedApi, deps);
+      agentRoutes(typedApi, deps);
       typedApi.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: "/api/v1" },

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { BlobStore } from "../artifacts/blob-store.ts";
 import type { TokenCreated } from "../contracts/tenancy.ts";
 import { bootstrapIfEmpty } from "../store/bootstrap.ts";
+import { Changes } from "../store/changes.ts";
 import { openStore, type Store } from "../store/connection.ts";
 import { migrate } from "../store/migrations/index.ts";
 import { buildApp, type App } from "./app.ts";
@@ -33,7 +34,8 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
     const bootstrapToken = await bootstrapIfEmpty(store.db, clock());
     const blobs = new BlobStore(join(config.dataDir, "artifacts"), config.maxArtifactBytes);
     await blobs.init();
-    const app = await buildApp({ store, blobs, logger, metrics: createMetrics(), clock, isReady: () => ready });
+    const changes = new Changes();
+    const app = await buildApp({ store, blobs, logger, metrics: createMetrics(), clock, changes, isReady: () => ready });
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;

@@ -5,6 +5,7 @@
 import type { Kysely } from "kysely";
 import { conflict, invalidInput, notFound } from "../core/errors.ts";
 import type { Artifact, Release, ReleaseCreate } from "../contracts/releases.ts";
+import type { ServiceManifest } from "../core/manifest/schema.ts";
 import { inTransaction } from "./transaction.ts";
 import { recordAudit, type ActorContext } from "./audit.ts";
 import { isUniqueViolation } from "./db-errors.ts";
@@ -34,6 +35,11 @@ export async function getArtifact(db: Kysely<Database>, tenantId: string, sha256
   return toArtifact(row);
 }
 
+export async function hasArtifact(db: Kysely<Database>, tenantId: string, sha256: string): Promise<boolean> {
+  const row = await db.selectFrom("artifacts").select("sha256").where("tenant_id", "=", tenantId).where("sha256", "=", sha256).executeTakeFirst();
+  return row !== undefined;
+}
+
 const toRelease = (row: ReleasesTable, service: string): Release => ({
   id: row.id,
   service,
@@ -43,9 +49,11 @@ const toRelease = (row: ReleasesTable, service: string): Release => ({
   artifact_size: row.artifact_size,
   created_by: row.created_by,
   created_at: iso(row.created_at),
+  manifest: row.manifest === null ? null : (JSON.parse(row.manifest) as unknown),
 });
 
-export async function createRelease(db: Kysely<Database>, actor: ActorContext, serviceNameOrId: string, input: ReleaseCreate): Promise<Release> {
+/** `manifest` is the parsed slipway.yaml found in the artifact, or null when it has none. */
+export async function createRelease(db: Kysely<Database>, actor: ActorContext, serviceNameOrId: string, input: ReleaseCreate, manifest: ServiceManifest | null): Promise<Release> {
   try {
     return await inTransaction(db, async (trx) => {
       const service = await getService(trx, actor.tenantId, serviceNameOrId);
@@ -65,6 +73,7 @@ export async function createRelease(db: Kysely<Database>, actor: ActorContext, s
         artifact_size: artifact.size,
         created_by: actor.actorName,
         created_at: actor.now,
+        manifest: manifest === null ? null : JSON.stringify(manifest),
       };
       await trx.insertInto("releases").values(row).execute();
       await recordAudit(trx, actor, "release.create", { type: "release", id: row.id }, { service: service.name, version: row.version, git_sha: row.git_sha, artifact_sha256: row.artifact_sha256 });
@@ -80,6 +89,19 @@ export async function listReleases(db: Kysely<Database>, tenantId: string, servi
   const service = await getService(db, tenantId, serviceNameOrId);
   const rows = await db.selectFrom("releases").selectAll().where("service_id", "=", service.id).orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
   return rows.map((row) => toRelease(row, service.name));
+}
+
+export async function getReleaseById(db: Kysely<Database>, tenantId: string, id: string): Promise<Release & { service_id: string }> {
+  const row = await db
+    .selectFrom("releases")
+    .innerJoin("services", "services.id", "releases.service_id")
+    .selectAll("releases")
+    .select("services.name as service_name")
+    .where("releases.tenant_id", "=", tenantId)
+    .where("releases.id", "=", id)
+    .executeTakeFirst();
+  if (!row) throw notFound("release", id);
+  return { ...toRelease(row, row.service_name), service_id: row.service_id };
 }
 
 export async function getRelease(db: Kysely<Database>, tenantId: string, serviceNameOrId: string, version: string): Promise<Release> {

@@ -57,6 +57,8 @@ export interface HostsTable {
   labels: string;
   registered_at: number;
   last_heartbeat_at: number;
+  desired_generation: number;
+  agent_version: string | null;
 }
 
 export interface ArtifactsTable {
@@ -76,6 +78,7 @@ export interface ReleasesTable {
   artifact_size: number;
   created_by: string;
   created_at: number;
+  manifest: string | null;
 }
 
 export interface AuditLogTable {
@@ -92,6 +95,92 @@ export interface AuditLogTable {
   created_at: number;
 }
 
+export interface HostServicesTable {
+  host_id: string;
+  service_id: string;
+  tenant_id: string;
+  desired_release_id: string | null;
+  desired_deployment_id: string | null;
+  desired_at: number;
+  actual_release_id: string | null;
+  attempted_release_id: string | null;
+  process_state: string;
+  health: string;
+  restarts: number;
+  error: string | null;
+  pid: number | null;
+  port: number | null;
+  releases_on_disk: string;
+  reported_at: number | null;
+}
+
+export interface DeploymentsTable {
+  id: string;
+  tenant_id: string;
+  service_id: string;
+  environment: string;
+  release_id: string;
+  kind: string;
+  state: string;
+  version: number;
+  settings: string;
+  has_migration: number;
+  progress: string | null;
+  reason: string | null;
+  previous_release_id: string | null;
+  created_by: string;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+export interface DeploymentEventsTable {
+  id: Generated<number>;
+  deployment_id: string;
+  seq: number;
+  from_state: string;
+  to_state: string;
+  reason: string;
+  actor: string;
+  at: number;
+}
+
+export interface EnvironmentHistoryTable {
+  id: Generated<number>;
+  tenant_id: string;
+  service_id: string;
+  environment: string;
+  release_id: string;
+  deployment_id: string;
+  at: number;
+}
+
+export interface AgentTasksTable {
+  id: string;
+  tenant_id: string;
+  host_id: string;
+  service_id: string;
+  deployment_id: string;
+  kind: string;
+  release_id: string;
+  status: string;
+  output: string;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface HostLogsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  host_id: string;
+  service_id: string;
+  stream: string;
+  line: string;
+  at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -102,4 +191,10 @@ export interface Database {
   artifacts: ArtifactsTable;
   releases: ReleasesTable;
   audit_log: AuditLogTable;
+  host_services: HostServicesTable;
+  deployments: DeploymentsTable;
+  deployment_events: DeploymentEventsTable;
+  environment_history: EnvironmentHistoryTable;
+  agent_tasks: AgentTasksTable;
+  host_logs: HostLogsTable;
 }

@@ -66,6 +66,10 @@ const PROBES: Record<string, Probe> = {
   "GET /api/v1/services/:service/releases": { method: "GET", path: () => `/api/v1/services/${a.service}/releases`, expect: notFound },
   "POST /api/v1/services/:service/releases": { method: "POST", path: () => `/api/v1/services/${a.service}/releases`, body: () => ({ version: "6.6.6", artifact_sha256: a.sha }), expect: notFound },
   "GET /api/v1/services/:service/releases/:version": { method: "GET", path: () => `/api/v1/services/${a.service}/releases/1.0.0`, expect: notFound },
+  "POST /api/v1/agent/register": { method: "POST", path: () => "/api/v1/agent/register", body: () => ({ name: "web-1", address: "10.9.9.8" }), expect: (s, b) => (assert.equal(s, 200), assert.notEqual(b.host.id, a.host)) },
+  "GET /api/v1/agent/desired": { method: "GET", path: () => `/api/v1/agent/desired?host_id=${a.host}&timeout_ms=0`, expect: notFound },
+  "POST /api/v1/agent/report": { method: "POST", path: () => "/api/v1/agent/report", body: () => ({ host_id: a.host, generation: 0 }), expect: notFound },
+  "POST /api/v1/agent/logs": { method: "POST", path: () => "/api/v1/agent/logs", body: () => ({ host_id: a.host, lines: [] }), expect: notFound },
   "GET /api/v1/audit": { method: "GET", path: () => "/api/v1/audit", expect: emptyOrOwn },
 };
 

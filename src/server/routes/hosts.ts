@@ -20,13 +20,13 @@ export function hostRoutes(app: TypedApp, { store: { db }, clock }: AppDeps): vo
   });
 
   app.get("/hosts", { schema: { tags, querystring: HostQuery, response: { 200: listOf(Host), ...errorResponses } } }, async (request) => {
-    const { auth } = authorize(request, "read", clock());
+    const { auth, actor } = authorize(request, "read", clock());
     const selector = request.query.selector ? parseSelector(request.query.selector, "query.selector") : {};
-    return { items: await listHosts(db, auth.tenantId, selector) };
+    return { items: await listHosts(db, auth.tenantId, actor.now, selector) };
   });
 
   app.get("/hosts/:id", { schema: { tags, params: IdParams, response: { 200: Host, ...errorResponses } } }, async (request) => {
-    const { auth } = authorize(request, "read", clock());
-    return getHost(db, auth.tenantId, request.params.id);
+    const { auth, actor } = authorize(request, "read", clock());
+    return getHost(db, auth.tenantId, request.params.id, actor.now);
   });
 }

@@ -2,16 +2,29 @@
 import { z } from "zod";
 import { ServiceParams } from "../../contracts/services.ts";
 import { Release, ReleaseCreate, ReleaseParams } from "../../contracts/releases.ts";
-import { createRelease, getRelease, listReleases } from "../../store/releases.ts";
+import type { BlobStore } from "../../artifacts/blob-store.ts";
+import { readFileFromTarball } from "../../artifacts/tarball.ts";
+import { parseManifest } from "../../core/manifest/parse.ts";
+import type { ServiceManifest } from "../../core/manifest/schema.ts";
+import { createRelease, getRelease, hasArtifact, listReleases } from "../../store/releases.ts";
 import type { AppDeps, TypedApp } from "../app.ts";
 import { authorize } from "../auth.ts";
 import { errorResponses, listOf } from "./responses.ts";
 
-export function releaseRoutes(app: TypedApp, { store: { db }, clock }: AppDeps): void {
+/** The artifact's slipway.yaml, parsed and validated; a bad one refuses the release, naming the line. */
+async function manifestOf(blobs: BlobStore, sha256: string): Promise<ServiceManifest | null> {
+  const text = await readFileFromTarball(blobs.pathOf(sha256), "slipway.yaml");
+  return text === undefined ? null : parseManifest(text, "slipway.yaml (in the artifact)");
+}
+
+export function releaseRoutes(app: TypedApp, { store: { db }, blobs, clock }: AppDeps): void {
   const tags = ["releases"];
   app.post("/services/:service/releases", { schema: { tags, params: ServiceParams, body: ReleaseCreate, response: { 201: Release, ...errorResponses } } }, async (request, reply) => {
     const { actor } = authorize(request, "release:create", clock());
-    return reply.status(201).send(await createRelease(db, actor, request.params.service, request.body));
+    // Only an artifact this tenant uploaded is opened; otherwise the store refuses the release.
+    const owned = await hasArtifact(db, actor.tenantId, request.body.artifact_sha256);
+    const manifest = owned ? await manifestOf(blobs, request.body.artifact_sha256) : null;
+    return reply.status(201).send(await createRelease(db, actor, request.params.service, request.body, manifest));
   });
 
   app.get(

@@ -5,6 +5,7 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from "
 import type { Dialect } from "../connection.ts";
 import type { Database } from "../schema.ts";
 import * as foundation from "./001-foundation.ts";
+import * as deployments from "./002-deployments.ts";
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -14,6 +15,7 @@ type Step = { up(db: Kysely<unknown>, context: MigrationContext): Promise<void> 
 
 const STEPS: Record<string, Step> = {
   "001-foundation": foundation,
+  "002-deployments": deployments,
 };
 
 export async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<MigrationResultSet> {
