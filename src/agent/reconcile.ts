@@ -16,11 +16,12 @@
 // `attempted_release_id`; the attempt is retried with backoff, and at once when desired changes.
 import { mkdir } from "node:fs/promises";
 import type { DesiredService, HostRelease } from "../contracts/agent.ts";
-import { ServiceManifest } from "../core/manifest/schema.ts";
+import type { ServiceManifest } from "../core/manifest/schema.ts";
 import { isErrno } from "./files.ts";
 import { runHook } from "./hooks.ts";
 import { isUnpacked, readCurrentVersion, serviceLayout, type ServiceLayout } from "./layout.ts";
 import type { Logger } from "./logger.ts";
+import { manifestOf } from "./manifest.ts";
 import { processesWithEnv, readProcStat } from "./proc.ts";
 import type { ReleaseCache } from "./release-cache.ts";
 import { SERVICE_MARKER_ENV, serviceEnv } from "./service-env.ts";
@@ -40,14 +41,6 @@ export interface ReconcilerDeps extends Omit<ServiceProcessDeps, "layout" | "log
   /** Versions a migration task still needs: never pruned. */
   protectedVersions: (service: string) => ReadonlySet<string>;
   retry?: { initialMs: number; maxMs: number };
-}
-
-/** The manifest of a release as the server sent it, validated on receipt. */
-export function manifestOf(release: HostRelease): ServiceManifest {
-  const parsed = ServiceManifest.safeParse(release.manifest);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-  throw new Error(release.manifest == null ? `release ${release.version} has no slipway.yaml at the root of its artifact` : `release ${release.version} has an invalid slipway.yaml: ${problems}`);
 }
 
 export class ServiceReconciler {

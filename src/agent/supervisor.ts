@@ -68,6 +68,8 @@ export class Supervisor {
   #record: ProcessRecord | undefined;
   #history: CrashHistory = EMPTY_HISTORY;
   #lastExit: string | null = null;
+  /** Restarts of the current release since it was started (kept in process.json across adoptions). */
+  #restarts = 0;
   #restartTimer: NodeJS.Timeout | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #upTimer: NodeJS.Timeout | undefined;
@@ -89,7 +91,7 @@ export class Supervisor {
       pid: this.#record?.pid ?? null,
       releaseId: this.#record?.release_id ?? this.#spec?.releaseId ?? null,
       startedAt: this.#state === "running" ? (this.#record?.started_at ?? null) : null,
-      restarts: this.#record?.restarts ?? 0,
+      restarts: this.#restarts,
       lastExit: this.#lastExit,
     };
   }
@@ -107,6 +109,7 @@ export class Supervisor {
     const epoch = ++this.#epoch;
     this.#spec = spec;
     this.#record = record;
+    this.#restarts = record.restarts;
     this.#state = "running";
     this.#deps.logger.info({ pid: record.pid, release: record.version }, "adopted the running service process");
     this.#watchUptime(epoch);
@@ -121,6 +124,7 @@ export class Supervisor {
     this.#spec = spec;
     this.#history = EMPTY_HISTORY;
     this.#lastExit = null;
+    this.#restarts = 0;
     await this.#launch(++this.#epoch, 0);
   }
 
@@ -185,7 +189,7 @@ export class Supervisor {
     this.#state = decision.crashLoop ? "crashloop" : "backoff";
     this.#deps.logger.warn({ pid: record?.pid, how, restart_in_ms: decision.delayMs, crash_loop: decision.crashLoop }, "the service process exited; restarting");
     const next = ++this.#epoch;
-    const restarts = (record?.restarts ?? 0) + 1;
+    const restarts = ++this.#restarts;
     this.#record = undefined;
     this.#restartTimer = setTimeout(() => void this.#launch(next, restarts).catch((error: unknown) => this.#deps.logger.error({ err: error }, "restart failed")), decision.delayMs);
     this.#deps.onChange();

@@ -15,7 +15,7 @@ import { readJsonFile, writeJsonAtomic } from "./files.ts";
 import { HookError, runHook } from "./hooks.ts";
 import { serviceLayout } from "./layout.ts";
 import type { Logger } from "./logger.ts";
-import { manifestOf } from "./reconcile.ts";
+import { manifestOf } from "./manifest.ts";
 import type { ReleaseCache } from "./release-cache.ts";
 import { serviceEnv } from "./service-env.ts";
 

@@ -1,0 +1,63 @@
+// Shared pieces of the agent's tests: temporary data dirs, a silent logger, free loopback ports,
+// an in-memory artifact source, and a look at which processes are really running.
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import type { HostRelease } from "../../src/contracts/agent.ts";
+import type { ArtifactSource } from "../../src/agent/download.ts";
+import { processesWithEnv } from "../../src/agent/proc.ts";
+import type { BuiltArtifact } from "../support/artifact.ts";
+
+export const silentLogger = () => pino({ level: "silent" });
+
+export async function tempDir(prefix = "slipway-agent-"): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** A port free on `address` right now. */
+export function freePort(address = "127.0.0.1"): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, address, () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Serves artifacts from memory, honouring Range, and counts what it sends. */
+export class MemoryArtifacts implements ArtifactSource {
+  readonly blobs = new Map<string, Buffer>();
+  requests = 0;
+  bytesSent = 0;
+
+  add(artifact: BuiltArtifact): void {
+    this.blobs.set(artifact.sha256, artifact.bytes);
+  }
+
+  async artifact(sha256: string, start: number): Promise<Response> {
+    this.requests++;
+    const blob = this.blobs.get(sha256);
+    if (!blob) return new Response("not found", { status: 404 });
+    const body = blob.subarray(start);
+    this.bytesSent += body.length;
+    return new Response(new Uint8Array(body), { status: start > 0 ? 206 : 200 });
+  }
+}
+
+export function hostRelease(id: string, version: string, artifact: BuiltArtifact, manifest: unknown): HostRelease {
+  return { id, version, artifact_sha256: artifact.sha256, artifact_size: artifact.size, manifest };
+}
+
+/** Live processes started as the service living in `serviceDir` (the agent marks them). */
+export const serviceProcesses = (serviceDir: string): number[] => processesWithEnv("SLIPWAY_SERVICE_DIR", serviceDir);
+
+export async function getJson(url: string): Promise<any> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.json();
+}
