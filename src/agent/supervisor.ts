@@ -140,6 +140,7 @@ export class Supervisor {
     await rm(this.#deps.processFile, { force: true });
     const changed = this.#state !== "stopped" || record !== undefined;
     this.#state = "stopped";
+    this.#history = EMPTY_HISTORY;
     this.#record = undefined;
     if (changed) this.#deps.onChange();
   }

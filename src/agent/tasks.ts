@@ -150,7 +150,7 @@ export class TaskRunner {
       const migrate = await runHook("migrate", manifest.hooks.migrate, context);
       output += migrate ? migrate.output : "the release has no migrate hook; nothing to run\n";
     } catch (error) {
-      const message = error instanceof HookError ? `${error.result.output}\n${error.summary}` : (error as Error).message;
+      const message = error instanceof HookError ? `${error.result.output.trimEnd()}\n${error.summary}` : (error as Error).message;
       log.warn({ err: error instanceof HookError ? error.summary : error }, "the migration failed");
       return this.#finish(task, "failed", output + message, startedAt);
     }

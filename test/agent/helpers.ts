@@ -7,7 +7,7 @@ import { join } from "node:path";
 import pino from "pino";
 import type { HostRelease } from "../../src/contracts/agent.ts";
 import type { ArtifactSource } from "../../src/agent/download.ts";
-import { processesWithEnv } from "../../src/agent/proc.ts";
+import { processesWithEnv, readProcStat } from "../../src/agent/proc.ts";
 import type { BuiltArtifact } from "../support/artifact.ts";
 
 export const silentLogger = () => pino({ level: "silent" });
@@ -53,8 +53,11 @@ export function hostRelease(id: string, version: string, artifact: BuiltArtifact
   return { id, version, artifact_sha256: artifact.sha256, artifact_size: artifact.size, manifest };
 }
 
-/** Live processes started as the service living in `serviceDir` (the agent marks them). */
-export const serviceProcesses = (serviceDir: string): number[] => processesWithEnv("SLIPWAY_SERVICE_DIR", serviceDir);
+/**
+ * The process groups of the service living in `serviceDir` (the agent marks its processes): one
+ * per running instance, the `sh -c` of its start command and what that started.
+ */
+export const serviceProcesses = (serviceDir: string): number[] => [...new Set(processesWithEnv("SLIPWAY_SERVICE_DIR", serviceDir).map((pid) => readProcStat(pid)?.pgrp ?? pid))].sort();
 
 export async function getJson(url: string): Promise<any> {
   const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
