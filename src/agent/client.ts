@@ -3,14 +3,10 @@
 // again later can help (network errors, 5xx, 429) or not (other 4xx), so the loop never crashes
 // on a network error and never hammers the server with a request it refuses.
 import { z } from "zod";
-import {
-  AgentRegistered,
-  DesiredState,
-  type AgentRegister,
-  type AgentReport,
-  type LogBatch,
-} from "../contracts/agent.ts";
+import { AgentRegistered, DesiredState, type AgentRegister, type AgentReport, type LogBatch } from "../contracts/agent.ts";
 import { ErrorBody } from "../contracts/common.ts";
+import type { ArtifactResponse, ArtifactSource } from "./download.ts";
+import { send, text, type HttpRequest, type HttpResponse } from "./http.ts";
 
 export class AgentHttpError extends Error {
   override name = "AgentHttpError";
@@ -31,17 +27,21 @@ export interface AgentClientOptions {
   token: string;
   /** Bounds every request but the long poll and the artifact download. */
   requestTimeoutMs?: number;
+  /** An artifact download gives up when no byte arrives for this long (it resumes later). */
+  downloadIdleTimeoutMs?: number;
 }
 
-export class AgentClient {
+export class AgentClient implements ArtifactSource {
   readonly #base: string;
   readonly #token: string;
   readonly #timeoutMs: number;
+  readonly #idleMs: number;
 
   constructor(options: AgentClientOptions) {
     this.#base = options.server.replace(/\/+$/, "");
     this.#token = options.token;
     this.#timeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.#idleMs = options.downloadIdleTimeoutMs ?? 60_000;
   }
 
   register(body: AgentRegister, signal?: AbortSignal): Promise<AgentRegistered> {
@@ -62,11 +62,11 @@ export class AgentClient {
     return this.#json("POST", "/api/v1/agent/logs", z.unknown(), { body, signal });
   }
 
-  /** The artifact's bytes from `start` on (Range); the caller checks for 200 (whole) or 206 (the rest). */
-  async artifact(sha256: string, start: number, signal?: AbortSignal): Promise<Response> {
+  /** The artifact's bytes from `start` on (Range): a 200 (whole), 206 (the rest) or 416 answer. */
+  async artifact(sha256: string, start: number, signal?: AbortSignal): Promise<ArtifactResponse> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` };
     if (start > 0) headers.range = `bytes=${start}-`;
-    const response = await this.#fetch(`/api/v1/artifacts/${sha256}`, { method: "GET", headers, signal: signal ?? null });
+    const response = await this.#send(`/api/v1/artifacts/${sha256}`, { method: "GET", headers, idleTimeoutMs: this.#idleMs, ...(signal ? { signal } : {}) });
     if (response.status === 200 || response.status === 206 || response.status === 416) return response;
     throw await errorOf(response, `downloading artifact ${sha256}`);
   }
@@ -74,37 +74,38 @@ export class AgentClient {
   async #json<T extends z.ZodType>(method: string, path: string, schema: T, options: { body?: unknown; signal?: AbortSignal | undefined; timeoutMs?: number }): Promise<z.infer<T>> {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` };
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: "application/json" };
     if (options.body !== undefined) headers["content-type"] = "application/json";
-    const response = await this.#fetch(path, { method, headers, body: options.body === undefined ? null : JSON.stringify(options.body), signal });
-    if (!response.ok) throw await errorOf(response, `${method} ${path.split("?")[0]}`);
+    const what = `${method} ${path.split("?")[0]}`;
+    const response = await this.#send(path, { method, headers, signal, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
+    if (response.status < 200 || response.status >= 300) throw await errorOf(response, what);
     let payload: unknown;
     try {
-      payload = await response.json();
+      payload = JSON.parse(await text(response));
     } catch (error) {
-      throw new AgentHttpError(`${method} ${path}: the answer is not JSON`, null, { cause: error });
+      throw new AgentHttpError(`${what}: the answer is not JSON (${(error as Error).message})`, null, { cause: error });
     }
     const parsed = schema.safeParse(payload);
-    if (!parsed.success) throw new AgentHttpError(`${method} ${path}: unexpected answer: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, response.status);
+    if (!parsed.success) throw new AgentHttpError(`${what}: unexpected answer: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, response.status);
     return parsed.data;
   }
 
-  async #fetch(path: string, init: RequestInit): Promise<Response> {
+  async #send(path: string, init: HttpRequest): Promise<HttpResponse> {
     try {
-      return await fetch(this.#base + path, init);
+      return await send(this.#base + path, init);
     } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new AgentHttpError(`${init.method ?? "GET"} ${path.split("?")[0]}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, null, { cause: error });
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new AgentHttpError(`${init.method} ${path.split("?")[0]}: ${code && code !== "ABORT_ERR" ? code : (error as Error).message}`, null, { cause: error });
     }
   }
 }
 
-async function errorOf(response: Response, what: string): Promise<AgentHttpError> {
-  const text = await response.text().catch(() => "");
+async function errorOf(response: HttpResponse, what: string): Promise<AgentHttpError> {
+  const body = await text(response, 64 * 1024).catch(() => "");
   let message = `${response.status} ${response.statusText}`;
   try {
-    const body = ErrorBody.safeParse(JSON.parse(text));
-    if (body.success) message = `${response.status} ${body.data.error.code}: ${body.data.error.message}`;
+    const parsed = ErrorBody.safeParse(JSON.parse(body));
+    if (parsed.success) message = `${response.status} ${parsed.data.error.code}: ${parsed.data.error.message}`;
   } catch {
     // not JSON: keep the status line
   }

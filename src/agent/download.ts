@@ -11,18 +11,22 @@ import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { isErrno } from "./files.ts";
 
 export class ArtifactMismatchError extends Error {
   override name = "ArtifactMismatchError";
 }
 
+export interface ArtifactResponse {
+  /** 200 (the whole artifact), 206 (from the requested offset on) or 416 (offset past the end). */
+  status: number;
+  body: Readable;
+}
+
 export interface ArtifactSource {
-  /** A 200 (whole artifact), 206 (from `start` on) or 416 response. */
-  artifact(sha256: string, start: number, signal?: AbortSignal): Promise<Response>;
+  artifact(sha256: string, start: number, signal?: AbortSignal): Promise<ArtifactResponse>;
 }
 
 export const sha256OfFile = async (path: string): Promise<string> => {
@@ -66,16 +70,15 @@ export async function downloadArtifact(source: ArtifactSource, dir: string, expe
     let response = await source.artifact(expected.sha256, have, signal);
     if (response.status === 416) {
       // The server thinks our offset is past the end: start over.
-      await response.body?.cancel();
+      response.body.destroy();
       await truncate(part, 0).catch(() => undefined);
       have = 0;
       response = await source.artifact(expected.sha256, 0, signal);
     }
     const append = response.status === 206 && have > 0;
     if (!append) have = 0;
-    if (!response.body) throw new ArtifactMismatchError(`artifact ${expected.sha256}: the server sent no body`);
     const before = have;
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(part, { flags: append ? "a" : "w" }), { signal });
+    await pipeline(response.body, createWriteStream(part, { flags: append ? "a" : "w" }), ...(signal ? [{ signal }] : []));
     fetched = ((await sizeOf(part)) ?? 0) - before;
   }
 

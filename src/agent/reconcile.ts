@@ -139,7 +139,13 @@ export class ServiceReconciler {
   }
 
   async #convergeTo(release: HostRelease, keep: number, signal: AbortSignal): Promise<void> {
-    const manifest = manifestOf(release);
+    let manifest: ServiceManifest;
+    try {
+      manifest = manifestOf(release);
+    } catch (error) {
+      if (this.process.current?.release.id !== release.id) this.attemptedReleaseId = release.id;
+      throw error;
+    }
     await mkdir(this.layout.logs, { recursive: true });
     await this.process.startTailing(this.serviceId ?? release.id);
     const state: ServiceState = (await readServiceState(this.layout)) ?? { service_id: this.serviceId ?? "", release: null, previous_version: null, after_switch_done: true };

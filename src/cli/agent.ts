@@ -4,7 +4,9 @@ import { hostname } from "node:os";
 import type { Command } from "commander";
 import { z } from "zod";
 import { Labels } from "../contracts/common.ts";
-import { invalidInput } from "../core/errors.ts";
+import { SlipwayError, invalidInput, type ErrorCode } from "../core/errors.ts";
+import { AgentHttpError } from "../agent/client.ts";
+import { DataDirLockedError } from "../agent/state.ts";
 import { createAgentLogger } from "../agent/logger.ts";
 import { Agent } from "../agent/main.ts";
 import { DEFAULT_RESTART_POLICY } from "../agent/restart-policy.ts";
@@ -34,6 +36,16 @@ export function parseLabels(text: string | undefined): Record<string, string> {
   const parsed = Labels.safeParse(Object.fromEntries(pairs));
   if (!parsed.success) throw invalidInput("invalid --labels", parsed.error.issues.map((i) => ({ field: `--labels.${i.path.join(".")}`, message: i.message })));
   return parsed.data;
+}
+
+/** What start() refused with, as one clear line (runCli prints a SlipwayError without a stack). */
+function asCliError(error: unknown): unknown {
+  if (error instanceof DataDirLockedError) return new SlipwayError("conflict", error.message, { cause: error });
+  if (error instanceof AgentHttpError) {
+    const codes: Record<number, ErrorCode> = { 400: "invalid_input", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict" };
+    return new SlipwayError((error.status !== null && codes[error.status]) || "unavailable", error.message, { cause: error });
+  }
+  return error;
 }
 
 const Millis = z.coerce.number().int().min(1).max(3_600_000);
@@ -85,7 +97,15 @@ export function registerAgentCommand(program: Command): void {
       };
       process.on("SIGTERM", stop);
       process.on("SIGINT", stop);
-      const { host_id } = await agent.start();
+      let host_id: string;
+      try {
+        ({ host_id } = await agent.start());
+      } catch (error) {
+        // Refused at the first registration (bad token?) or the data dir is in use: release what
+        // start() took, so that the process exits with the error.
+        await agent.stop();
+        throw asCliError(error);
+      }
       if (flags.json) process.stdout.write(JSON.stringify({ host_id, name: flags.name ?? hostname(), data_dir: dataDir }) + "\n");
     });
 }

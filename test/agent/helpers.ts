@@ -1,12 +1,13 @@
 // Shared pieces of the agent's tests: temporary data dirs, a silent logger, free loopback ports,
 // an in-memory artifact source, and a look at which processes are really running.
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import pino from "pino";
 import type { HostRelease } from "../../src/contracts/agent.ts";
-import type { ArtifactSource } from "../../src/agent/download.ts";
+import type { ArtifactResponse, ArtifactSource } from "../../src/agent/download.ts";
 import { processesWithEnv, readProcStat } from "../../src/agent/proc.ts";
 import type { BuiltArtifact } from "../support/artifact.ts";
 
@@ -39,13 +40,13 @@ export class MemoryArtifacts implements ArtifactSource {
     this.blobs.set(artifact.sha256, artifact.bytes);
   }
 
-  async artifact(sha256: string, start: number): Promise<Response> {
+  async artifact(sha256: string, start: number): Promise<ArtifactResponse> {
     this.requests++;
     const blob = this.blobs.get(sha256);
-    if (!blob) return new Response("not found", { status: 404 });
+    if (!blob) throw new Error(`no artifact ${sha256}`);
     const body = blob.subarray(start);
     this.bytesSent += body.length;
-    return new Response(new Uint8Array(body), { status: start > 0 ? 206 : 200 });
+    return { status: start > 0 ? 206 : 200, body: Readable.from([body]) };
   }
 }
 
@@ -63,4 +64,41 @@ export async function getJson(url: string): Promise<any> {
   const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
   if (!response.ok) throw new Error(`${url}: ${response.status}`);
   return response.json();
+}
+
+/** A TCP proxy in front of the server, to take the server "down" and bring it back on the same port. */
+export class ToggleProxy {
+  #server: Server | undefined;
+  readonly #sockets = new Set<Socket>();
+  port = 0;
+  readonly target: { host: string; port: number };
+  constructor(target: { host: string; port: number }) {
+    this.target = target;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      for (const socket of [client, upstream]) {
+        this.#sockets.add(socket);
+        socket.on("close", () => this.#sockets.delete(socket));
+        socket.on("error", () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.port, "127.0.0.1", resolve);
+    });
+    this.port = (server.address() as { port: number }).port;
+    this.#server = server;
+  }
+
+  /** Refuses new connections and cuts the open ones, like a server that went away. */
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    for (const socket of this.#sockets) socket.destroy();
+    if (server) await new Promise((resolve) => server.close(resolve));
+  }
 }
