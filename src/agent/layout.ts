@@ -15,6 +15,7 @@
 import { readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { HostRelease } from "../contracts/agent.ts";
 import { isErrno, readJsonFile } from "./files.ts";
 
 export const RELEASE_MARKER = ".slipway-release.json";
@@ -60,6 +61,8 @@ export const ReleaseMarker = z.object({
   version: z.string(),
   artifact_sha256: z.string(),
   unpacked_at: z.number(),
+  /** The release as the server described it (with its manifest): enough to run it with the server away. */
+  release: HostRelease.optional(),
 });
 export type ReleaseMarker = z.infer<typeof ReleaseMarker>;
 

@@ -19,7 +19,7 @@ import type { DesiredService, HostRelease } from "../contracts/agent.ts";
 import type { ServiceManifest } from "../core/manifest/schema.ts";
 import { isErrno } from "./files.ts";
 import { runHook } from "./hooks.ts";
-import { isUnpacked, readCurrentVersion, serviceLayout, type ServiceLayout } from "./layout.ts";
+import { isUnpacked, readCurrentVersion, readReleaseMarker, serviceLayout, type ServiceLayout } from "./layout.ts";
 import type { Logger } from "./logger.ts";
 import { manifestOf } from "./manifest.ts";
 import { processesWithEnv, readProcStat } from "./proc.ts";
@@ -71,15 +71,20 @@ export class ServiceReconciler {
     return this.layout.service;
   }
 
-  /** At start-up: supervise again what `current` runs, from shared/state.json, without waiting for the server. */
+  /**
+   * At start-up: supervise again what `current` points at (adopting its process when it still
+   * runs), from the release's marker, without waiting for the server.
+   */
   async resume(): Promise<void> {
     await removeInterruptedUnpacks(this.layout);
     const state = await readServiceState(this.layout);
     if (!state) return;
     this.serviceId = state.service_id;
     await this.process.startTailing(state.service_id);
-    if (state.release && (await readCurrentVersion(this.layout)) === state.release.version) {
-      this.#desired = { service_id: state.service_id, service: this.service, release: state.release, keep_releases: 100 };
+    const currentVersion = await readCurrentVersion(this.layout);
+    const release = currentVersion === null ? undefined : (await readReleaseMarker(this.layout, currentVersion))?.release;
+    if (release) {
+      this.#desired = { service_id: state.service_id, service: this.service, release, keep_releases: 100 };
       this.#kick();
     }
   }

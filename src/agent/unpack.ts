@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { extract } from "tar";
+import type { HostRelease } from "../contracts/agent.ts";
 import { syncDirectory, writeJsonAtomic } from "./files.ts";
 import { RELEASE_MARKER, type ReleaseMarker, type ServiceLayout } from "./layout.ts";
 
@@ -15,7 +16,7 @@ export class UnpackError extends Error {
   override name = "UnpackError";
 }
 
-export async function unpackRelease(archive: string, layout: ServiceLayout, release: { id: string; version: string; artifact_sha256: string }, now: number): Promise<void> {
+export async function unpackRelease(archive: string, layout: ServiceLayout, release: HostRelease, now: number): Promise<void> {
   const target = layout.releaseDir(release.version);
   await mkdir(layout.releases, { recursive: true });
   const temp = join(layout.releases, `${TEMP_PREFIX}${release.version}-${randomBytes(4).toString("hex")}`);
@@ -27,7 +28,7 @@ export async function unpackRelease(archive: string, layout: ServiceLayout, rele
     } catch (error) {
       throw new UnpackError(`artifact could not be unpacked as a .tar.gz: ${(error as Error).message}`, { cause: error });
     }
-    const marker: ReleaseMarker = { release_id: release.id, version: release.version, artifact_sha256: release.artifact_sha256, unpacked_at: now };
+    const marker: ReleaseMarker = { release_id: release.id, version: release.version, artifact_sha256: release.artifact_sha256, unpacked_at: now, release };
     await writeJsonAtomic(join(temp, RELEASE_MARKER), marker);
     // A directory left by an unpack of another artifact under the same version (or an old layout)
     // is replaced; the callers only unpack when the marker is missing or differs.

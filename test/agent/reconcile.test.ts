@@ -146,6 +146,21 @@ describe("service reconciler", () => {
     agent = restarted;
   });
 
+  it("starts the current release again after a restart that finds its process gone, before hearing from the server", async () => {
+    const { pid } = await actual(agent);
+    await agent.shutdown(false);
+    process.kill(-pid!, "SIGKILL");
+    await waitFor(() => serviceProcesses(join(dir.path, "services/web")).length === 0, { what: "the process to die" });
+    const restarted = reconciler();
+    await restarted.resume(); // no setDesired: the server is unreachable
+    await restarted.whenIdle();
+    await servedVersion("1.0.0");
+    const state = await actual(restarted);
+    assert.notEqual(state.pid, pid);
+    assert.deepEqual(serviceProcesses(join(dir.path, "services/web")), [state.pid]);
+    agent = restarted;
+  });
+
   it("reports a release whose process keeps crashing as a crash loop", async () => {
     const text = yaml().replace("PORT", String(port)).replace("stop_timeout: 2s", "stop_timeout: 2s\n  env: { CRASH_AFTER_MS: 50 }");
     const artifact = await buildArtifact(FIXTURE_SERVICE_DIR, text, { VERSION: "5.0.0" });

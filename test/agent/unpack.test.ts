@@ -16,7 +16,7 @@ before(async () => {
 });
 after(() => dir.remove());
 
-const release = (version: string, sha = "a".repeat(64)) => ({ id: `rel_${version}`, version, artifact_sha256: sha });
+const release = (version: string, sha = "a".repeat(64)) => ({ id: `rel_${version}`, version, artifact_sha256: sha, artifact_size: 0, manifest: null });
 
 describe("unpacking releases", () => {
   it("unpacks a real artifact into releases/<version> with its completion marker", async () => {
