@@ -34,15 +34,22 @@ export class BlobStore {
     return join(this.root, "sha256", sha256.slice(0, 2), sha256);
   }
 
-  /** Creates the folders and removes temporary files left by uploads a crash interrupted. */
+  /**
+   * Creates the folders and removes temporary files left by uploads a crash interrupted. Each
+   * temporary file is named after the process writing it, so a server starting beside another
+   * on the same data directory removes only the files of processes that are gone.
+   */
   async init(): Promise<void> {
     await mkdir(join(this.root, "sha256"), { recursive: true });
-    await rm(this.tmpDir, { recursive: true, force: true });
     await mkdir(this.tmpDir, { recursive: true });
+    for (const name of await readdir(this.tmpDir)) {
+      const pid = Number(name.split("-")[0]);
+      if (!Number.isInteger(pid) || !isAlive(pid) || pid === process.pid) await rm(join(this.tmpDir, name), { force: true, recursive: true });
+    }
   }
 
   async put(body: Readable, expectedSha256?: string): Promise<StoredBlob> {
-    const tmp = join(this.tmpDir, `${Date.now()}-${randomBytes(6).toString("hex")}`);
+    const tmp = join(this.tmpDir, `${process.pid}-${Date.now()}-${randomBytes(6).toString("hex")}`);
     const hash = createHash("sha256");
     let size = 0;
     const limit = this.maxBytes;
@@ -65,9 +72,11 @@ export class BlobStore {
         throw invalidInput(`artifact body has sha256 ${sha256}, not the ${expectedSha256} the request declared`, [{ field: "x-slipway-sha256", message: "does not match the body" }]);
       }
       const final = this.pathOf(sha256);
-      await mkdir(join(this.root, "sha256", sha256.slice(0, 2)), { recursive: true });
+      const prefixDir = join(this.root, "sha256", sha256.slice(0, 2));
+      // A new prefix folder must itself be durable, or a power loss could drop the blob in it.
+      if ((await mkdir(prefixDir, { recursive: true })) !== undefined) await fsyncPath(join(this.root, "sha256"));
       await rename(tmp, final);
-      await fsyncPath(join(this.root, "sha256", sha256.slice(0, 2)));
+      await fsyncPath(prefixDir);
       return { sha256, size };
     } finally {
       await rm(tmp, { force: true });
@@ -97,6 +106,15 @@ export class BlobStore {
 
   async listTemporary(): Promise<string[]> {
     return readdir(this.tmpDir);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

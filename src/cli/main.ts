@@ -2,6 +2,7 @@
 // The `slipway` command. Each command group lives in its own file and is thin: it parses its
 // arguments and calls the API client, or starts a process.
 import { Command } from "commander";
+import { registerAgentCommand } from "./agent.ts";
 import { registerHostsCommand } from "./hosts.ts";
 import { registerLoginCommands } from "./login.ts";
 import { registerReleaseCommands } from "./release.ts";
@@ -29,5 +30,6 @@ registerTokenCommands(program);
 registerServiceCommands(program);
 registerReleaseCommands(program);
 registerHostsCommand(program);
+registerAgentCommand(program);
 
 await runCli(program, process.argv);

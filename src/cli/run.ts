@@ -18,7 +18,11 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
       if (json) process.stderr.write(JSON.stringify({ error: error.toJSON() }) + "\n");
       else {
         process.stderr.write(`error: ${error.message}\n`);
-        for (const detail of error.details) process.stderr.write(`  ${detail.field ? `${detail.field}: ` : ""}${detail.message}\n`);
+        // Details the message already spells out are not printed twice.
+        for (const detail of error.details) {
+          const line = `${detail.field ? `${detail.field}: ` : ""}${detail.message}`;
+          if (!error.message.includes(line)) process.stderr.write(`  ${line}\n`);
+        }
       }
       process.exitCode = 1;
       return;

@@ -13,9 +13,10 @@ export function registerServerCommand(program: Command): void {
     .option("--host <address>", "address to listen on (env SLIPWAY_HOST)", undefined)
     .option("--port <port>", "port to listen on (env SLIPWAY_PORT, default 7300)", undefined)
     .option("--max-artifact-bytes <n>", "largest artifact accepted (env SLIPWAY_MAX_ARTIFACT_BYTES)")
+    .option("--shutdown-grace-ms <ms>", "how long in-flight requests may take to finish on SIGTERM (env SLIPWAY_SHUTDOWN_GRACE_MS, default 10000)")
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (env SLIPWAY_LOG_LEVEL)")
     .option("--json", "print the start-up summary as JSON")
-    .action(async (options: { dataDir?: string; databaseUrl?: string; host?: string; port?: string; maxArtifactBytes?: string; logLevel?: string; json?: boolean }) => {
+    .action(async (options: { dataDir?: string; databaseUrl?: string; host?: string; port?: string; maxArtifactBytes?: string; logLevel?: string; shutdownGraceMs?: string; json?: boolean }) => {
       const config = loadServerConfig({
         dataDir: options.dataDir,
         databaseUrl: options.databaseUrl,
@@ -23,6 +24,7 @@ export function registerServerCommand(program: Command): void {
         port: options.port,
         maxArtifactBytes: options.maxArtifactBytes,
         logLevel: options.logLevel,
+        shutdownGraceMs: options.shutdownGraceMs,
       });
       // Logs go to stderr so that stdout carries only what a person or script asked for.
       const logger = createLogger(config.logLevel, process.stderr);

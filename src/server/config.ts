@@ -28,6 +28,7 @@ export function loadServerConfig(flags: Input, env: NodeJS.ProcessEnv = process.
     port: env.SLIPWAY_PORT,
     maxArtifactBytes: env.SLIPWAY_MAX_ARTIFACT_BYTES,
     logLevel: env.SLIPWAY_LOG_LEVEL,
+    shutdownGraceMs: env.SLIPWAY_SHUTDOWN_GRACE_MS,
   };
   const merged: Input = {};
   for (const key of Object.keys({ ...fromEnv, ...flags }) as (keyof Input)[]) {

@@ -20,10 +20,25 @@ function adaptStatement(statement: StatementSync): SqliteStatement {
   };
 }
 
+/** Statements are prepared once per distinct SQL text and reused; Kysely's SQL is parameterised, so the set stays small. */
+const STATEMENT_CACHE_SIZE = 500;
+
 export function adaptSqlite(database: DatabaseSync): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
   return {
-    close: () => database.close(),
-    prepare: (sql) => adaptStatement(database.prepare(sql)),
+    close: () => {
+      cache.clear();
+      database.close();
+    },
+    prepare: (sql) => {
+      let statement = cache.get(sql);
+      if (!statement) {
+        statement = adaptStatement(database.prepare(sql));
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
   };
 }
 

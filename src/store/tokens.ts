@@ -89,15 +89,17 @@ export interface Authenticated {
 /** Resolves a presented secret to who it acts for, or undefined if unknown, revoked or expired. */
 export async function authenticate(db: Kysely<Database>, secret: string, now: number): Promise<Authenticated | undefined> {
   if (!secret.startsWith(TOKEN_PREFIX)) return undefined;
-  const row = await db
+  // One query: the token, its user and the user's roles in the token's tenant (one row per role).
+  const rows = await db
     .selectFrom("api_tokens")
     .innerJoin("users", "users.id", "api_tokens.user_id")
-    .select(["api_tokens.id", "api_tokens.name", "api_tokens.kind", "api_tokens.tenant_id", "api_tokens.user_id", "api_tokens.expires_at", "api_tokens.revoked_at", "api_tokens.last_used_at", "users.name as user_name", "users.system_admin"])
+    .innerJoin("memberships", (join) => join.onRef("memberships.user_id", "=", "api_tokens.user_id").onRef("memberships.tenant_id", "=", "api_tokens.tenant_id"))
+    .select(["api_tokens.id", "api_tokens.name", "api_tokens.kind", "api_tokens.tenant_id", "api_tokens.user_id", "api_tokens.expires_at", "api_tokens.revoked_at", "api_tokens.last_used_at", "users.name as user_name", "users.system_admin", "memberships.role"])
     .where("api_tokens.token_hash", "=", hashToken(secret))
-    .executeTakeFirst();
+    .execute();
+  const row = rows[0];
   if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) return undefined;
-  const roles = await db.selectFrom("memberships").select("role").where("tenant_id", "=", row.tenant_id).where("user_id", "=", row.user_id).execute();
-  if (roles.length === 0) return undefined;
+  const roles = rows.map((r) => ({ role: r.role }));
   if (row.last_used_at === null || row.last_used_at < now - LAST_USED_RESOLUTION_MS) {
     await db.updateTable("api_tokens").set({ last_used_at: now }).where("id", "=", row.id).execute();
   }
