@@ -14,6 +14,9 @@ import { instrumentRequests } from "./metrics.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { artifactRoutes } from "./routes/artifacts.ts";
 import { auditRoutes } from "./routes/audit.ts";
+import { deploymentRoutes } from "./routes/deployments.ts";
+import { eventRoutes } from "./routes/events.ts";
+import { statusRoutes } from "./routes/status.ts";
 import { hostRoutes } from "./routes/hosts.ts";
 import { opsRoutes } from "./routes/ops.ts";
 import { releaseRoutes } from "./routes/releases.ts";
@@ -71,6 +74,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       releaseRoutes(typedApi, deps);
       auditRoutes(typedApi, deps);
       agentRoutes(typedApi, deps);
+      deploymentRoutes(typedApi, deps);
+      statusRoutes(typedApi, deps);
+      eventRoutes(typedApi, deps);
       typedApi.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: "/api/v1" },

@@ -1,8 +1,11 @@
 // Starting and stopping a server: open the store, migrate, bootstrap an empty one, listen, and
 // on SIGTERM/SIGINT stop taking requests, let in-flight ones finish, then close the database.
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { BlobStore } from "../artifacts/blob-store.ts";
+import { DeploymentController } from "../controller/deployments.ts";
 import type { TokenCreated } from "../contracts/tenancy.ts";
 import { bootstrapIfEmpty } from "../store/bootstrap.ts";
 import { Changes } from "../store/changes.ts";
@@ -16,6 +19,7 @@ import { createMetrics } from "./metrics.ts";
 export interface RunningServer {
   app: App;
   store: Store;
+  changes: Changes;
   url: string;
   /** The admin token created on first start of an empty store; shown once. */
   bootstrapToken: TokenCreated | undefined;
@@ -36,7 +40,9 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
     await blobs.init();
     const changes = new Changes();
     const app = await buildApp({ store, blobs, logger, metrics: createMetrics(), clock, changes, isReady: () => ready });
+    const controller = new DeploymentController({ db: store.db, changes, clock, logger, owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}` });
     await app.listen({ host: config.host, port: config.port });
+    controller.start();
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
@@ -45,11 +51,12 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
     const close = () =>
       (closing ??= (async () => {
         ready = false;
+        await controller.stop();
         await app.close();
         await store.close();
         logger.info("server stopped");
       })());
-    return { app, store, url, bootstrapToken, close };
+    return { app, store, changes, url, bootstrapToken, close };
   } catch (error) {
     await store.close();
     throw error;

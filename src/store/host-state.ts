@@ -4,7 +4,7 @@
 import type { Kysely } from "kysely";
 import { notFound } from "../core/errors.ts";
 import type { ActualService, AgentReport, DesiredState, HostRelease, TaskReport } from "../contracts/agent.ts";
-import { ServiceManifest } from "../core/manifest/schema.ts";
+import { parseStoredManifest } from "../core/manifest/stored.ts";
 import type { Database, HostServicesTable, ReleasesTable } from "./schema.ts";
 import { inTransaction } from "./transaction.ts";
 
@@ -65,8 +65,11 @@ export const toHostRelease = (row: Pick<ReleasesTable, "id" | "version" | "artif
 
 function keepReleasesOf(manifest: string | null): number {
   if (manifest === null) return 5;
-  const parsed = ServiceManifest.safeParse(JSON.parse(manifest));
-  return parsed.success ? parsed.data.deploy.keep_releases : 5;
+  try {
+    return parseStoredManifest(JSON.parse(manifest)).deploy.keep_releases;
+  } catch {
+    return 5;
+  }
 }
 
 export async function getDesiredState(db: Kysely<Database>, tenantId: string, hostId: string): Promise<DesiredState> {

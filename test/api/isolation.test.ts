@@ -5,12 +5,14 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { apiClient, type Api } from "../support/api.ts";
+import { FIXTURE_SERVICE_DIR, buildArtifact } from "../support/artifact.ts";
 import { createTenantWithAdmin, startTestServer, type TestServer } from "../support/server.ts";
 
 let t: TestServer;
 let asA: Api; // the default tenant's admin
 let asB: Api; // admin of tenant "beta"
-const a = { service: "", host: "", user: "", token: "", sha: "" };
+let bToken: string;
+const a = { service: "", host: "", user: "", token: "", sha: "", deployment: "" };
 
 before(async () => {
   t = await startTestServer();
@@ -18,16 +20,23 @@ before(async () => {
   // B is a different person: the admin of tenant "beta", not a system admin.
   const betaAsCreator = apiClient(t.url, await createTenantWithAdmin(t, "beta"));
   const bob = await betaAsCreator("POST", "/api/v1/users", { body: { name: "bob", roles: ["admin"] } });
-  asB = apiClient(t.url, (await betaAsCreator("POST", "/api/v1/tokens", { body: { name: "bob", user_id: bob.body.id } })).body.token);
+  bToken = (await betaAsCreator("POST", "/api/v1/tokens", { body: { name: "bob", user_id: bob.body.id } })).body.token;
+  asB = apiClient(t.url, bToken);
   const service = await asA("POST", "/api/v1/services", { body: { name: "checkout", repository_url: "https://git.example.com/checkout.git", environments: [{ name: "production" }] } });
   a.service = service.body.id;
   const bytes = Buffer.from("tenant A's artifact");
   a.sha = createHash("sha256").update(bytes).digest("hex");
   assert.equal((await asA("PUT", "/api/v1/artifacts", { body: bytes })).status, 201);
   assert.equal((await asA("POST", "/api/v1/services/checkout/releases", { body: { version: "1.0.0", artifact_sha256: a.sha } })).status, 201);
+  const deployable = await buildArtifact(FIXTURE_SERVICE_DIR, "run:\n  start: node server.js\n  port: 18080\n");
+  assert.equal((await asA("PUT", "/api/v1/artifacts", { body: deployable.bytes })).status, 201);
+  assert.equal((await asA("POST", "/api/v1/services/checkout/releases", { body: { version: "1.1.0", artifact_sha256: deployable.sha256 } })).status, 201);
   a.host = (await asA("POST", "/api/v1/hosts", { body: { name: "web-1", address: "10.0.0.1", labels: { role: "web" } } })).body.id;
   a.user = (await asA("POST", "/api/v1/users", { body: { name: "alice", roles: ["developer"] } })).body.id;
   a.token = (await asA("POST", "/api/v1/tokens", { body: { name: "ci", user_id: a.user } })).body.id;
+  const deployment = await asA("POST", "/api/v1/services/checkout/deployments", { body: { version: "1.1.0", environment: "production" } });
+  assert.equal(deployment.status, 201, JSON.stringify(deployment.body));
+  a.deployment = deployment.body.id;
 });
 after(() => t.stop());
 
@@ -70,13 +79,24 @@ const PROBES: Record<string, Probe> = {
   "GET /api/v1/agent/desired": { method: "GET", path: () => `/api/v1/agent/desired?host_id=${a.host}&timeout_ms=0`, expect: notFound },
   "POST /api/v1/agent/report": { method: "POST", path: () => "/api/v1/agent/report", body: () => ({ host_id: a.host, generation: 0 }), expect: notFound },
   "POST /api/v1/agent/logs": { method: "POST", path: () => "/api/v1/agent/logs", body: () => ({ host_id: a.host, lines: [] }), expect: notFound },
+  "POST /api/v1/services/:service/deployments": { method: "POST", path: () => `/api/v1/services/${a.service}/deployments`, body: () => ({ version: "1.1.0", environment: "production" }), expect: notFound },
+  "GET /api/v1/services/:service/deployments": { method: "GET", path: () => `/api/v1/services/${a.service}/deployments`, expect: notFound },
+  "GET /api/v1/deployments/:id": { method: "GET", path: () => `/api/v1/deployments/${a.deployment}`, expect: notFound },
+  "POST /api/v1/deployments/:id/resume": { method: "POST", path: () => `/api/v1/deployments/${a.deployment}/resume`, expect: notFound },
+  "POST /api/v1/deployments/:id/cancel": { method: "POST", path: () => `/api/v1/deployments/${a.deployment}/cancel`, expect: notFound },
+  "POST /api/v1/deployments/:id/rollback": { method: "POST", path: () => `/api/v1/deployments/${a.deployment}/rollback`, expect: notFound },
+  "POST /api/v1/services/:service/environments/:environment/rollback": { method: "POST", path: () => `/api/v1/services/${a.service}/environments/production/rollback`, expect: notFound },
+  "GET /api/v1/services/:service/status": { method: "GET", path: () => `/api/v1/services/${a.service}/status`, expect: notFound },
+  "GET /api/v1/deployments": { method: "GET", path: () => "/api/v1/deployments", expect: emptyOrOwn },
+  "GET /api/v1/hosts/:id/services/:service/logs": { method: "GET", path: () => `/api/v1/hosts/${a.host}/services/${a.service}/logs`, expect: notFound },
   "GET /api/v1/audit": { method: "GET", path: () => "/api/v1/audit", expect: emptyOrOwn },
 };
 
 describe("tenant isolation", () => {
   it("has a cross-tenant probe for every API route", () => {
     const routes = listApiRoutes(t.server.app.printRoutes({ commonPrefix: false }));
-    const missing = routes.filter((r) => !(r in PROBES) && r !== "GET /api/v1/openapi.json");
+    const covered = new Set([...Object.keys(PROBES), "GET /api/v1/openapi.json", "GET /api/v1/events"]);
+    const missing = routes.filter((r) => !covered.has(r));
     assert.deepEqual(missing, [], "add a probe for each new route");
   });
 
@@ -87,6 +107,24 @@ describe("tenant isolation", () => {
     });
   }
 
+  it("streams only the tenant's own changes on GET /api/v1/events", async () => {
+    const abort = new AbortController();
+    const response = await fetch(`${t.url}/api/v1/events`, { headers: { authorization: `Bearer ${bToken}` }, signal: abort.signal });
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    let text = "";
+    const read = async (until: string) => {
+      while (!text.includes(until)) text += new TextDecoder().decode((await reader.read()).value);
+    };
+    await read(": connected");
+    // A's change is emitted before B's; were it delivered to B, it would arrive first.
+    const aHost = await asA("POST", "/api/v1/agent/register", { body: { name: "a-events", address: "10.0.0.7" } });
+    const bHost = await asB("POST", "/api/v1/agent/register", { body: { name: "b-events", address: "10.0.0.8" } });
+    await read(bHost.body.host.id);
+    abort.abort();
+    assert.ok(!text.includes(aHost.body.host.id));
+  });
+
   it("leaves tenant A's resources untouched after every probe", async () => {
     const service = await asA("GET", "/api/v1/services/checkout");
     assert.equal(service.body.repository_url, "https://git.example.com/checkout.git");
@@ -96,7 +134,9 @@ describe("tenant isolation", () => {
     const tokens = await asA("GET", "/api/v1/tokens");
     assert.equal(tokens.body.items.find((x: any) => x.id === a.token).revoked_at, null);
     const releases = await asA("GET", "/api/v1/services/checkout/releases");
-    assert.deepEqual(releases.body.items.map((r: any) => r.version), ["1.0.0"]);
+    assert.deepEqual(releases.body.items.map((r: any) => r.version), ["1.1.0", "1.0.0"]);
+    const deployment = await asA("GET", `/api/v1/deployments/${a.deployment}`);
+    assert.ok(!deployment.body.events.some((e: any) => /cancel|rollback requested|resumed/.test(e.reason)), JSON.stringify(deployment.body.events));
     const host = await asA("GET", `/api/v1/hosts/${a.host}`);
     assert.equal(host.body.address, "10.0.0.1");
   });

@@ -121,7 +121,7 @@ function observeRunning(d: DeploymentSnapshot, now: number, hosts: HostView[]): 
   for (const id of batch) {
     const host = progress.hosts[id]!;
     if (host.status !== "switching") continue;
-    const verdict = judgeHost(d, views.get(id), now - progress.batchStartedAt);
+    const verdict = judgeHost(d, views.get(id), now - progress.batchStartedAt, host.at ?? progress.batchStartedAt);
     if (verdict) {
       Object.assign(host, verdict, { at: now });
       changed = true;
@@ -153,11 +153,13 @@ function observeRunning(d: DeploymentSnapshot, now: number, hosts: HostView[]): 
 }
 
 /** The new status of a switching host, or undefined while it is still on its way. */
-function judgeHost(d: DeploymentSnapshot, view: HostView | undefined, elapsed: number): Pick<HostProgress, "status" | "reason"> | undefined {
+function judgeHost(d: DeploymentSnapshot, view: HostView | undefined, elapsed: number, switchedAt: number): Pick<HostProgress, "status" | "reason"> | undefined {
   if (!view) return { status: "skipped", reason: "no longer registered" };
   if (!view.reachable) return { status: "skipped", reason: "stopped heartbeating" };
   const onTarget = view.actualReleaseId === d.releaseId;
   if (onTarget && view.health === "healthy" && view.processState === "running") return { status: "healthy" };
+  const fresh = view.reportedAt === undefined || view.reportedAt >= switchedAt;
+  if (!fresh) return elapsed > d.settings.health_timeout ? { status: "failed", reason: `no report from the host for ${formatDuration(d.settings.health_timeout)}` } : undefined;
   if (view.processState === "failed" || view.processState === "crashloop") return { status: "failed", reason: view.error ?? (view.processState === "crashloop" ? "crash loop" : "failed to start") };
   if (onTarget && view.health === "unhealthy") return { status: "failed", reason: view.error ?? "health check failing" };
   if (elapsed > d.settings.health_timeout) return { status: "failed", reason: `not healthy after ${formatDuration(d.settings.health_timeout)}` };

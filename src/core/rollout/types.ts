@@ -47,6 +47,8 @@ export interface HostView {
   /** failed: the agent could not install or start it (download, checksum, hook, crash loop). */
   processState: "running" | "starting" | "stopped" | "failed" | "crashloop" | "unknown";
   error?: string | undefined;
+  /** When the agent last reported; a failure reported before the host was switched is old news. */
+  reportedAt?: number | undefined;
 }
 
 export interface DeploymentSnapshot {
