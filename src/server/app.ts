@@ -22,6 +22,7 @@ import { opsRoutes } from "./routes/ops.ts";
 import { releaseRoutes } from "./routes/releases.ts";
 import { serviceRoutes } from "./routes/services.ts";
 import { tenancyRoutes } from "./routes/tenancy.ts";
+import { staticRoutes } from "./static.ts";
 
 export interface AppDeps {
   store: Store;
@@ -81,5 +82,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     { prefix: "/api/v1" },
   );
+  await app.register(staticRoutes);
   return app;
 }

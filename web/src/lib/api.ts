@@ -1,0 +1,60 @@
+// The dashboard's view of the HTTP API: the shapes are the server's own contracts (types only,
+// erased at build time, so zod never reaches the browser).
+import type { Deployment, DeployLog, DeploymentSummary, EnvironmentStatus, HostServiceState, ServiceStatus } from "../../../src/contracts/deployments.ts";
+import type { Service } from "../../../src/contracts/services.ts";
+import type { WhoAmI } from "../../../src/contracts/tenancy.ts";
+
+export type { Deployment, DeployLog, DeploymentSummary, EnvironmentStatus, HostServiceState, ServiceStatus, Service, WhoAmI };
+export type DeploymentState = DeploymentSummary["state"];
+export type HostProgress = Deployment["hosts"][number];
+
+export const API = "/api/v1";
+
+/** The token was refused: the dashboard asks for another. */
+export class Unauthenticated extends Error {}
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export async function getJson<T>(token: string, path: string, signal?: AbortSignal): Promise<T> {
+  const response = await fetch(API + path, { headers: { authorization: `Bearer ${token}`, accept: "application/json" }, signal: signal ?? null });
+  if (response.status === 401) throw new Unauthenticated("the token is unknown, revoked or expired");
+  if (!response.ok) {
+    const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+    throw new ApiError(response.status, body?.error?.message ?? `${path} answered ${response.status}`);
+  }
+  return (await response.json()) as T;
+}
+
+const TERMINAL: readonly DeploymentState[] = ["succeeded", "failed", "rolled_back", "cancelled"];
+
+export function isTerminal(state: DeploymentState): boolean {
+  return TERMINAL.includes(state);
+}
+
+/** Everything the page shows, read in one go so it is always one consistent picture. */
+export interface Snapshot {
+  whoami: WhoAmI;
+  services: ServiceStatus[];
+  log: DeployLog;
+  /** Deployments in progress (not queued), with their per-host progress. */
+  active: Deployment[];
+  at: number;
+}
+
+export async function loadSnapshot(token: string, signal: AbortSignal): Promise<Snapshot> {
+  const [whoami, services, log] = await Promise.all([
+    getJson<WhoAmI>(token, "/whoami", signal),
+    getJson<{ items: Service[] }>(token, "/services", signal),
+    getJson<DeployLog>(token, "/deployments?limit=50", signal),
+  ]);
+  const statuses = await Promise.all(services.items.map((s) => getJson<ServiceStatus>(token, `/services/${encodeURIComponent(s.name)}/status`, signal)));
+  const activeIds = statuses.flatMap((s) => s.environments.flatMap((e) => (e.active ? [e.active.id] : [])));
+  const active = await Promise.all(activeIds.map((id) => getJson<Deployment>(token, `/deployments/${encodeURIComponent(id)}`, signal)));
+  return { whoami, services: statuses, log, active, at: Date.now() };
+}
