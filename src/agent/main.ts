@@ -48,6 +48,13 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
   });
 
+/**
+ * Retries while the server is away back off, but not far: a server restarted mid-deployment
+ * should find its agents back within seconds, and even a thousand hosts retrying every few
+ * seconds is little load.
+ */
+const MAX_RETRY_DELAY_MS = 4_000;
+
 export class Agent {
   readonly #o: AgentOptions;
   readonly #log: Logger;
@@ -120,7 +127,7 @@ export class Agent {
   }
 
   async #register(first: boolean): Promise<void> {
-    let delay = 1000;
+    let delay = 500;
     for (;;) {
       try {
         const registered = await this.#client.register({ name: this.#o.name, address: this.#o.address, labels: this.#o.labels, version: AGENT_VERSION }, this.#stop.signal);
@@ -136,19 +143,19 @@ export class Agent {
         if (first && error instanceof AgentHttpError && !error.transient) throw error;
         this.#log.warn({ err: (error as Error).message, retry_in_ms: delay }, "could not register; retrying");
         await sleep(delay, this.#stop.signal);
-        delay = Math.min(30_000, delay * 2);
+        delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);
       }
     }
   }
 
   async #pollLoop(): Promise<void> {
     let after = -1;
-    let delay = 1000;
+    let delay = 500;
     while (!this.#stop.signal.aborted) {
       try {
         const timeoutMs = this.#registered?.poll_timeout_ms ?? 25_000;
         const desired = await this.#client.desired(this.#hostId ?? "", after, timeoutMs, this.#stop.signal);
-        delay = 1000;
+        delay = 500;
         if (desired.generation !== after) {
           after = desired.generation;
           this.#apply(desired);
@@ -164,7 +171,7 @@ export class Agent {
         }
         this.#log.warn({ err: (error as Error).message, retry_in_ms: delay }, "could not reach the server for the desired state; retrying");
         await sleep(delay + Math.floor(Math.random() * 250), this.#stop.signal);
-        delay = Math.min(30_000, delay * 2);
+        delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);
       }
     }
   }

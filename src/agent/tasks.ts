@@ -131,7 +131,7 @@ export class TaskRunner {
       log.warn({ err: (error as Error).message }, "could not prepare the release for a migration");
       setTimeout(() => {
         if (this.#desired.some((t) => t.id === task.id) && !this.#active.has(task.id)) void this.#handle(task);
-      }, this.#deps.prepareRetryMs ?? 10_000).unref();
+      }, this.#deps.prepareRetryMs ?? 2_000).unref();
       return;
     }
     const startedAt = this.#deps.now();

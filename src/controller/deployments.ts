@@ -128,7 +128,7 @@ export class DeploymentController {
   }
 
   private lease(row: DeploymentRow): Promise<boolean> {
-    return claimLease(this.deps.db, row.id, this.deps.owner, this.deps.clock(), this.deps.leaseMs ?? 30_000);
+    return claimLease(this.deps.db, row.id, this.deps.owner, this.deps.clock(), this.deps.leaseMs ?? 10_000);
   }
 
   private async transition(row: DeploymentRow, event: DeploymentEvent, actor: string, previousReleaseId?: string | null): Promise<void> {

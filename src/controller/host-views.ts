@@ -13,6 +13,7 @@ export function toHostView(host: HostsTable, state: HostServicesTable | undefine
   const processState = (state?.process_state ?? "unknown") as HostView["processState"];
   return {
     id: host.id,
+    name: host.name,
     reachable: isReachable(host.last_heartbeat_at, now),
     desiredReleaseId: state?.desired_release_id ?? null,
     actualReleaseId: state?.actual_release_id ?? null,

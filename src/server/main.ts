@@ -1,15 +1,14 @@
 // Starting and stopping a server: open the store, migrate, bootstrap an empty one, listen, and
 // on SIGTERM/SIGINT stop taking requests, let in-flight ones finish, then close the database.
-import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { BlobStore } from "../artifacts/blob-store.ts";
 import { DeploymentController } from "../controller/deployments.ts";
 import type { TokenCreated } from "../contracts/tenancy.ts";
 import { bootstrapIfEmpty } from "../store/bootstrap.ts";
 import { Changes } from "../store/changes.ts";
-import { openStore, type Store } from "../store/connection.ts";
+import { openStore, redactUrl, type Store } from "../store/connection.ts";
 import { migrate } from "../store/migrations/index.ts";
 import { buildApp, type App } from "./app.ts";
 import type { ServerConfig } from "./config.ts";
@@ -26,6 +25,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * The name this server's controller holds leases under. It stays the same when the same server
+ * restarts (same machine, same store), so a restarted server picks its deployments up at once
+ * instead of waiting for its own old leases to run out. Leases only share work; correctness
+ * comes from the compare-and-set transitions, so two holders of one name cannot corrupt anything.
+ */
+function controllerOwner(config: ServerConfig): string {
+  return `${hostname()}:${config.databaseUrl ? redactUrl(config.databaseUrl) : resolve(config.dataDir)}:${config.port}`;
+}
+
 export async function startServer(config: ServerConfig, options: { logger?: Logger; clock?: () => number } = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? Date.now;
@@ -40,9 +49,10 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
     await blobs.init();
     const changes = new Changes();
     const app = await buildApp({ store, blobs, logger, metrics: createMetrics(), clock, changes, isReady: () => ready });
-    const controller = new DeploymentController({ db: store.db, changes, clock, logger, owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}` });
+    const controller = new DeploymentController({ db: store.db, changes, clock, logger, owner: controllerOwner(config) });
     await app.listen({ host: config.host, port: config.port });
     controller.start();
+    logger.info({ owner: controllerOwner(config) }, "deployment controller started");
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;

@@ -60,13 +60,13 @@ function start(d: DeploymentSnapshot, now: number, hosts: HostView[]): StepResul
     batch: 0,
     phase: "switching",
     batchStartedAt: now,
-    hosts: Object.fromEntries(hosts.map((h) => [h.id, { status: "pending", previousReleaseId: h.desiredReleaseId } satisfies HostProgress])),
+    hosts: Object.fromEntries(hosts.map((h) => [h.id, { status: "pending", previousReleaseId: h.desiredReleaseId, ...(h.name ? { name: h.name } : {}) } satisfies HostProgress])),
   };
   if (d.hasMigration && d.kind === "deploy") {
     const runner = hosts.find((h) => h.reachable);
     if (!runner) return { state: "failed", progress, effects: [], reason: "no reachable host to run the migration on" };
     progress.migration = { hostId: runner.id, status: "pending", startedAt: now };
-    return { state: "migrating", progress, effects: [{ type: "run_migration", hostId: runner.id }], reason: `running the migration on ${runner.id}` };
+    return { state: "migrating", progress, effects: [{ type: "run_migration", hostId: runner.id }], reason: `running the migration on ${runner.name ?? runner.id}` };
   }
   return startBatch(d, progress, 0, now, hosts, `deploying in ${batches.length} batch${batches.length === 1 ? "" : "es"}`);
 }
@@ -81,13 +81,13 @@ function observeMigration(d: DeploymentSnapshot, now: number, hosts: HostView[],
   if (migration?.status === "failed") {
     m.status = "failed";
     m.reason = migration.reason;
-    return { state: "failed", progress, effects: [], reason: `migration failed on ${m.hostId}: ${migration.reason ?? "no reason given"}; no host was changed` };
+    return { state: "failed", progress, effects: [], reason: `migration failed on ${nameOf(progress, m.hostId)}: ${migration.reason ?? "no reason given"}; no host was changed` };
   }
   const runner = hosts.find((h) => h.id === m.hostId);
   if (!runner?.reachable) {
     m.status = "failed";
     m.reason = "host unreachable";
-    return { state: "failed", progress, effects: [], reason: `migration host ${m.hostId} stopped heartbeating; no host was changed` };
+    return { state: "failed", progress, effects: [], reason: `migration host ${nameOf(progress, m.hostId)} stopped heartbeating; no host was changed` };
   }
   return unchanged(d);
 }
@@ -105,7 +105,7 @@ function startBatch(d: DeploymentSnapshot, progress: Progress, index: number, no
     Object.assign(host, reachable ? { status: "switching", at: now } : { status: "skipped", reason: "unreachable when its batch started", at: now });
   }
   const effects: Effect[] = batch.length > 0 ? [{ type: "set_desired", hostIds: [...batch], releaseId: d.releaseId }] : [];
-  const result: StepResult = { state: "running", progress, effects, reason: `${reason}; batch ${index + 1} of ${progress.batches.length}: ${batch.join(", ")}` };
+  const result: StepResult = { state: "running", progress, effects, reason: `${reason}; batch ${index + 1} of ${progress.batches.length}: ${names(progress, batch)}` };
   return pauseIfTooManySkipped(d, result) ?? result;
 }
 
@@ -129,7 +129,7 @@ function observeRunning(d: DeploymentSnapshot, now: number, hosts: HostView[]): 
   }
   const failed = batch.filter((id) => progress.hosts[id]!.status === "failed");
   if (failed.length > 0) {
-    const why = failed.map((id) => `${id}: ${progress.hosts[id]!.reason}`).join("; ");
+    const why = failed.map((id) => `${nameOf(progress, id)}: ${progress.hosts[id]!.reason}`).join("; ");
     if (d.settings.on_failure === "rollback") return beginRollback({ ...d, progress }, now, `batch ${progress.batch + 1} failed (${why})`);
     progress.pausedReason = `batch ${progress.batch + 1} failed (${why})`;
     return { state: "paused", progress, effects: [], reason: progress.pausedReason };
@@ -141,7 +141,7 @@ function observeRunning(d: DeploymentSnapshot, now: number, hosts: HostView[]): 
   const last = progress.batch >= progress.batches.length - 1;
   if (last) {
     const skipped = Object.entries(progress.hosts).filter(([, h]) => h.status === "skipped").map(([id]) => id);
-    const note = skipped.length ? `; skipped ${skipped.join(", ")} (they converge when they return)` : "";
+    const note = skipped.length ? `; skipped ${names(progress, skipped)} (they converge when they return)` : "";
     return { state: "succeeded", progress, effects: [{ type: "record_live", releaseId: d.releaseId }], reason: `all batches healthy${note}` };
   }
   if (d.settings.pause_between_batches > 0) {
@@ -184,7 +184,7 @@ function resume(d: DeploymentSnapshot, now: number, by: string): StepResult {
   progress.acceptedSkips = Object.values(progress.hosts).filter((h) => h.status === "skipped").length;
   progress.batchStartedAt = now;
   delete progress.pausedReason;
-  const note = retried.length ? `; checking ${retried.join(", ")} again` : "";
+  const note = retried.length ? `; checking ${names(progress, retried)} again` : "";
   return { state: "running", progress, effects: [], reason: `resumed by ${by}${note}` };
 }
 
@@ -224,9 +224,12 @@ function observeRollback(d: DeploymentSnapshot, now: number, hosts: HostView[]):
   const pending = Object.entries(progress.hosts).filter(([, h]) => h.status === "rolling_back").map(([id]) => id);
   if (pending.length === 0) return { state: "rolled_back", progress, effects: [], reason: "every changed host is back on its previous release" };
   if (now - (progress.rollbackStartedAt ?? now) > d.settings.health_timeout) {
-    return { state: "failed", progress, effects: [], reason: `rollback did not finish within ${formatDuration(d.settings.health_timeout)} on ${pending.join(", ")}` };
+    return { state: "failed", progress, effects: [], reason: `rollback did not finish within ${formatDuration(d.settings.health_timeout)} on ${names(progress, pending)}` };
   }
   return changed ? { state: "rolling_back", progress, effects: [] } : unchanged(d);
 }
+
+const nameOf = (progress: Progress, id: string): string => progress.hosts[id]?.name ?? id;
+const names = (progress: Progress, ids: string[]): string => ids.map((id) => nameOf(progress, id)).join(", ");
 
 const clone = <T>(value: T): T => structuredClone(value);

@@ -14,6 +14,8 @@ export type HostStepStatus = (typeof HOST_STEP_STATUSES)[number];
 
 export interface HostProgress {
   status: HostStepStatus;
+  /** The host's name, for the reasons people read. */
+  name?: string;
   /** What the host was meant to run before this deployment changed it; the rollback target. */
   previousReleaseId: string | null;
   reason?: string;
@@ -38,6 +40,7 @@ export interface Progress {
 /** What the controller saw of one host when it called the machine. */
 export interface HostView {
   id: string;
+  name?: string;
   reachable: boolean;
   /** The release the host is meant to run (desired state) for this service. */
   desiredReleaseId: string | null;
