@@ -178,8 +178,9 @@ describe("dashboard", () => {
     await textOf(env("production").locator(".live"), /1\.0\.0[\s\S]*by alice/, "the release live in production");
     await textOf(env("production").locator(".env-head"), /prod[\s\S]*2\/2 healthy/, "production's healthy hosts");
 
-    await textOf(hostRow("production", "web-1"), /web-1\s*10\.0\.2\.21[\s\S]*1\.0\.0[\s\S]*healthy/, "web-1 with its release and health");
-    await textOf(hostRow("staging", "stage-1"), /stage-1[\s\S]*1\.1\.0[\s\S]*unhealthy[\s\S]*2/, "stage-1 unhealthy with its restarts");
+    await textOf(hostRow("production", "web-1"), /web-1\s*10\.0\.2\.21\s+1\.0\.0\s+healthy\s+0/, "web-1 with its release and health");
+    await textOf(hostRow("production", "web-1").locator(".badge.tone-ok"), /^healthy$/, "web-1's health in green");
+    await textOf(hostRow("staging", "stage-1"), /stage-1\s*10\.0\.1\.11\s+1\.1\.0\s+unhealthy\s+2/, "stage-1 unhealthy with its restarts");
     await textOf(env("staging").locator(".host-error"), /GET \/healthz answered 503/, "stage-1's error");
     assert.equal(await hostRow("staging", "stage-1").locator(".badge.tone-bad").count(), 1, "an unhealthy host is shown in red");
 
@@ -220,6 +221,18 @@ describe("dashboard", () => {
     await textOf(deployLog().locator(".summary"), /by bob — 4 deploys this week by 2 people$/, "the deploy count");
     await waitFor(async () => (await deployingNow().count()) === 0, { what: "the finished deployment to leave 'deploying now'" });
     assert.equal(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument), true, "the page was never reloaded");
+    assert.equal(await page.locator("[data-connection]").innerText(), "live", "every change came over the event stream, not by polling");
+  });
+
+  it("polls while the event stream is down, and goes live again when it comes back", async () => {
+    await page.route("**/api/v1/events", (route) => route.abort("connectionrefused"));
+    await page.reload();
+    await textOf(page.locator("[data-connection]"), /^polling$/, "the polling indicator");
+    await converge("stage-1");
+    await textOf(hostRow("staging", "stage-1"), /stage-1\s*10\.0\.1\.11\s+1\.1\.0\s+healthy\s+0/, "stage-1 healthy again, read by polling");
+    assert.equal(await env("staging").locator(".host-error").count(), 0, "the error is gone");
+    await page.unroute("**/api/v1/events");
+    await waitFor(async () => (await page.locator("[data-connection]").innerText()) === "live", { timeoutMs: 25_000, what: "the stream to reconnect" });
   });
 
   it("asks for a token when it has none, and opens the dashboard with the one pasted in", async () => {
