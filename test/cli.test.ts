@@ -108,7 +108,9 @@ describe("slipway CLI", () => {
     const result = await run(["service", "create", "Bad_Name", "--repo", "https://git.example.com/x.git"]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^error: invalid request: name: must be lower-case letters/m);
-    assert.match(result.stderr, /^ {2}name: /m);
+    // The field is named once: in the message, not again as a detail line.
+    assert.match(result.stderr, /name: must be lower-case/);
+    assert.doesNotMatch(result.stderr, /^ {2}name: /m);
     const asJson = await run(["service", "create", "Bad_Name", "--repo", "https://git.example.com/x.git", "--json"]);
     assert.equal(asJson.code, 1);
     assert.deepEqual(JSON.parse(asJson.stderr).error.details.map((d: any) => d.field), ["name"]);
