@@ -3,13 +3,16 @@
 // arguments and calls the API client, or starts a process.
 import { Command } from "commander";
 import { registerAgentCommand } from "./agent.ts";
+import { registerDeployCommands } from "./deploy.ts";
 import { registerHostsCommand } from "./hosts.ts";
 import { registerLoginCommands } from "./login.ts";
 import { registerReleaseCommands } from "./release.ts";
 import { registerServerCommand } from "./server.ts";
 import { registerServiceCommands } from "./service.ts";
+import { registerStatusCommand } from "./status.ts";
 import { registerTenantCommands } from "./tenant.ts";
 import { registerTokenCommands } from "./token.ts";
+import { registerUpCommand } from "./up.ts";
 import { registerUserCommands } from "./user.ts";
 import { runCli } from "./run.ts";
 
@@ -22,6 +25,7 @@ const program = new Command()
   .enablePositionalOptions()
   .showHelpAfterError();
 
+registerUpCommand(program);
 registerServerCommand(program);
 registerLoginCommands(program);
 registerTenantCommands(program);
@@ -31,5 +35,7 @@ registerServiceCommands(program);
 registerReleaseCommands(program);
 registerHostsCommand(program);
 registerAgentCommand(program);
+registerDeployCommands(program);
+registerStatusCommand(program);
 
 await runCli(program, process.argv);

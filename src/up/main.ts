@@ -1,0 +1,182 @@
+// `slipway up`: the embedded mode in one command. The server runs in this process on SQLite in
+// the data dir; N real `slipway agent` processes are its hosts; the person gets a dashboard URL
+// and an admin token. With --demo it also registers, packages and deploys the demo service.
+//
+//   start: lock the data dir -> server (migrate, bootstrap on first start) -> tokens -> agents
+//          (wait until each registered) -> print how to connect -> [demo] -> run until a signal
+//   stop (SIGINT, SIGTERM, SIGHUP): stop the demo -> SIGTERM the agents, which stop their
+//          services -> close the server -> release the lock -> exit 0. A second signal kills
+//          the agents at once and exits 1.
+import { createWriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { ApiClient } from "../cli/client.ts";
+import { DeploymentApi } from "../cli/deploy.ts";
+import { formatLabels, renderTable } from "../cli/output.ts";
+import { SlipwayError } from "../core/errors.ts";
+import { ServerConfig } from "../server/config.ts";
+import { createLogger } from "../server/logger.ts";
+import { startServer, type RunningServer } from "../server/main.ts";
+import { DEMO_SERVICE, DEMO_VERSIONS, runDemo } from "./demo.ts";
+import { canBind, hostUrl, LocalHosts, planHosts, type HostPlan } from "./hosts.ts";
+import { lockUpDir, openSession } from "./session.ts";
+
+export interface UpOptions {
+  dataDir: string;
+  hosts: number;
+  port: number;
+  demo: boolean;
+  demoPort: number;
+  logLevel: ServerConfig["logLevel"];
+  json: boolean;
+}
+
+const display = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith("..") ? rel : path;
+};
+
+async function startEmbeddedServer(options: UpOptions, logDir: string): Promise<RunningServer> {
+  const logger = createLogger(options.logLevel, createWriteStream(join(logDir, "server.log"), { flags: "a" }));
+  try {
+    return await startServer(ServerConfig.parse({ dataDir: options.dataDir, host: "127.0.0.1", port: options.port, logLevel: options.logLevel }), { logger });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new SlipwayError("conflict", `port ${options.port} on 127.0.0.1 is in use (another slipway up or server?); choose another with --port`, { cause: error });
+    throw error;
+  }
+}
+
+function banner(o: { url: string; dashboard: string; adminToken: string; tenant: string; user: string; dataDir: string; logDir: string; hosts: HostPlan[]; sharedAddress: boolean }): string {
+  const lines = [
+    `Slipway is up: the server (SQLite in ${display(o.dataDir)}) and ${o.hosts.length} local host${o.hosts.length === 1 ? "" : "s"}.`,
+    "",
+    `  Dashboard:    ${o.dashboard}`,
+    `  Admin token:  ${o.adminToken}   (new for this session: user '${o.user}' in tenant '${o.tenant}')`,
+    `  CLI:          slipway login --server ${o.url} --token ${o.adminToken}`,
+    "",
+    renderTable(o.hosts, [
+      { header: "HOST", value: (h) => h.name },
+      { header: "ADDRESS", value: (h) => (o.sharedAddress ? `${h.address} (PORT=${h.env.PORT})` : h.address) },
+      { header: "LABELS", value: (h) => formatLabels(h.labels) },
+    ])
+      .split("\n")
+      .map((l) => `  ${l}`)
+      .join("\n"),
+    "",
+    `Logs in ${display(o.logDir)}/. Ctrl-C stops the hosts, their services and the server.`,
+  ];
+  if (o.sharedAddress) lines.push("(127.0.0.2 cannot be bound here: the hosts share 127.0.0.1 and each gets its own PORT.)");
+  return lines.join("\n") + "\n";
+}
+
+interface Started {
+  server: RunningServer;
+  adminToken: string;
+  plans: HostPlan[];
+  sharedAddress: boolean;
+}
+
+export async function runUp(options: UpOptions): Promise<void> {
+  const startedAt = Date.now();
+  const dataDir = resolve(options.dataDir);
+  const logDir = join(dataDir, "logs");
+  await mkdir(logDir, { recursive: true });
+  const unlock = await lockUpDir(dataDir);
+  // Progress and notices: stdout for a person; stderr when stdout carries JSON lines.
+  const notes = options.json ? process.stderr : process.stdout;
+  const say = (line: string) => notes.write(line + "\n");
+
+  let server: RunningServer | undefined;
+  let hosts: LocalHosts | undefined;
+  const demoStop = new AbortController();
+  let stopping: Promise<void> | undefined;
+  const shutdown = async () => {
+    demoStop.abort();
+    await hosts?.stop();
+    await server?.close();
+    await unlock();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      say(`${signal} again: killing the agents now.`);
+      hosts?.kill();
+      process.exit(1);
+    }
+    say(`\n${signal}: stopping the hosts (and their services), then the server...`);
+    stopping = shutdown().then(
+      () => {
+        say("Stopped.");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        say(`error while stopping: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const signal of signals) process.on(signal, onSignal);
+
+  let started: Started;
+  try {
+    server = await startEmbeddedServer(options, logDir);
+    const session = await openSession(server.store.db, dataDir, Date.now());
+    const sharedAddress = options.hosts > 1 && !(await canBind("127.0.0.2"));
+    const plans = planHosts(options.hosts, dataDir, { sharedAddress, basePort: options.demoPort });
+    hosts = new LocalHosts({ server: server.url, agentToken: session.agentToken, plans, logDir, say });
+    await hosts.start();
+    started = { server, adminToken: session.adminToken, plans, sharedAddress };
+    const dashboard = `${server.url}/#token=${session.adminToken}`;
+    if (options.json) {
+      const summary = { url: server.url, dashboard_url: dashboard, admin_token: session.adminToken, data_dir: dataDir, hosts: plans.map((h) => ({ name: h.name, address: h.address, labels: h.labels, demo_url: hostUrl(h, options.demoPort) })) };
+      process.stdout.write(JSON.stringify(summary) + "\n");
+    } else {
+      say(banner({ url: server.url, dashboard, adminToken: session.adminToken, tenant: session.tenant, user: session.user, dataDir, logDir, hosts: plans, sharedAddress }));
+    }
+  } catch (error) {
+    if (stopping) return;
+    await shutdown();
+    for (const signal of signals) process.off(signal, onSignal);
+    throw error;
+  }
+  if (!options.demo) return;
+  try {
+    await demo(options, started, { startedAt, notes, signal: demoStop.signal });
+  } catch (error) {
+    // The demo failing leaves the platform running, to look at what went wrong.
+    if (!stopping) say(`\n${(error as Error).message}\nSlipway keeps running; look with: slipway status ${DEMO_SERVICE}`);
+  }
+}
+
+async function demo(options: UpOptions, started: Started, context: { startedAt: number; notes: NodeJS.WriteStream; signal: AbortSignal }): Promise<void> {
+  const connection = { server: started.server.url, token: started.adminToken };
+  const { notes } = context;
+  await runDemo({
+    api: new ApiClient(connection),
+    deployments: new DeploymentApi(connection),
+    workDir: join(resolve(options.dataDir), "demo"),
+    port: options.demoPort,
+    sharedAddress: started.sharedAddress,
+    out: notes,
+    tty: notes.isTTY === true,
+    signal: context.signal,
+  });
+  if (context.signal.aborted) return;
+  const latest = DEMO_VERSIONS[DEMO_VERSIONS.length - 1]!;
+  const urls = started.plans.filter((h) => h.labels.env === "production").map((h) => `${hostUrl(h, options.demoPort)}/`);
+  const seconds = Math.round((Date.now() - context.startedAt) / 1000);
+  if (options.json) process.stdout.write(JSON.stringify({ demo: { service: DEMO_SERVICE, version: latest, environment: "production", urls, seconds } }) + "\n");
+  notes.write(
+    [
+      "",
+      `Demo ready after ${seconds} s: production runs ${DEMO_SERVICE} ${latest} on`,
+      ...urls.map((u) => `  ${u}`),
+      "",
+      "Try:",
+      `  curl ${urls[0] ?? ""}`,
+      `  slipway status ${DEMO_SERVICE}`,
+      `  slipway rollback ${DEMO_SERVICE} --env production --wait`,
+      "",
+    ].join("\n"),
+  );
+}
