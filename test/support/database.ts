@@ -16,13 +16,18 @@ export interface TestDatabase {
 
 export const postgresAdminUrl = (): string | undefined => process.env.SLIPWAY_TEST_DATABASE_URL || undefined;
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const dataDir = await mkdtemp(join(tmpdir(), "slipway-test-"));
-  const adminUrl = postgresAdminUrl();
+/**
+ * A fresh store. `adminUrl` (by default SLIPWAY_TEST_DATABASE_URL) names a PostgreSQL server to
+ * create the database on; without one, SQLite in a temporary folder.
+ */
+export async function createTestDatabase(options: { adminUrl?: string | undefined; prefix?: string } = {}): Promise<TestDatabase> {
+  const prefix = options.prefix ?? "slipway_t";
+  const dataDir = await mkdtemp(join(tmpdir(), `${prefix.replaceAll("_", "-")}-`));
+  const adminUrl = "adminUrl" in options ? options.adminUrl : postgresAdminUrl();
   if (!adminUrl) {
     return { dataDir, databaseUrl: undefined, dialect: "sqlite", drop: () => rm(dataDir, { recursive: true, force: true }) };
   }
-  const name = `slipway_t_${randomBytes(6).toString("hex")}`;
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
