@@ -99,8 +99,9 @@ export async function deploymentApiFor(command: Command): Promise<DeploymentApi>
 const wantsJson = (command: Command) => command.opts<{ json?: boolean }>().json === true;
 
 /**
- * Follows a deployment to its end: progress on stdout (none with --json, which prints the final
- * deployment), and an error naming the reason unless it succeeded. Ctrl-C stops watching only.
+ * Follows a deployment to its end, or to a pause (which waits for a person): progress on stdout
+ * (none with --json, which prints the last version of the deployment), and an error naming the
+ * reason unless it succeeded. Ctrl-C stops watching only.
  */
 export async function waitForDeployment(command: Command, api: DeploymentApi, started: Deployment): Promise<void> {
   const json = wantsJson(command);
@@ -114,13 +115,16 @@ export async function waitForDeployment(command: Command, api: DeploymentApi, st
   process.once("SIGINT", onSigint);
   let final: Deployment;
   try {
-    final = await followDeployment(api, started.id, (d) => view?.update(d));
+    final = await followDeployment(api, started.id, (d) => view?.update(d), { until: (d) => isFinal(d.state) || d.state === "paused" });
   } finally {
     clearInterval(ticker);
     process.off("SIGINT", onSigint);
   }
   view?.finish(final);
   if (json) process.stdout.write(JSON.stringify(final, null, 2) + "\n");
+  if (final.state === "paused") {
+    throw new SlipwayError("conflict", `deployment ${final.id} paused: ${failureReason(final)}; resume it with \`slipway deployment resume ${final.id}\` or undo it with \`slipway deployment rollback ${final.id}\``);
+  }
   if (final.state !== "succeeded") throw new SlipwayError("conflict", `deployment ${final.id} ${stateWord(final.state)}: ${failureReason(final)}`);
   if (!json) process.stdout.write(`Deployment ${final.id} succeeded: ${final.service} ${final.release.version} is live in ${final.environment}.\n`);
 }

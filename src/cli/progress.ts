@@ -181,9 +181,16 @@ export interface DeploymentSource {
 
 /**
  * Reads the deployment again whenever the server announces a change to it (or every `pollMs`),
- * handing each version to `onUpdate`, until it reaches a final state; resolves with that version.
+ * handing each version to `onUpdate`, until `until` says so (by default: a final state);
+ * resolves with that version.
  */
-export async function followDeployment(source: DeploymentSource, id: string, onUpdate: (d: Deployment) => void, options: { pollMs?: number; signal?: AbortSignal } = {}): Promise<Deployment> {
+export async function followDeployment(
+  source: DeploymentSource,
+  id: string,
+  onUpdate: (d: Deployment) => void,
+  options: { pollMs?: number; signal?: AbortSignal; until?: (d: Deployment) => boolean } = {},
+): Promise<Deployment> {
+  const until = options.until ?? ((d: Deployment) => isFinal(d.state));
   const stop = new AbortController();
   const outer = options.signal;
   const abortOuter = () => stop.abort();
@@ -200,7 +207,7 @@ export async function followDeployment(source: DeploymentSource, id: string, onU
     for (;;) {
       const d = await source.get(id);
       onUpdate(d);
-      if (isFinal(d.state)) return d;
+      if (until(d)) return d;
       if (stop.signal.aborted) throw new Error("stopped following the deployment");
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, options.pollMs ?? 3000);

@@ -1,0 +1,188 @@
+// `slipway deploy`, `rollback`, `deployment` and `status` as real child processes, against a real
+// server (SQLite, or PostgreSQL with SLIPWAY_TEST_DATABASE_URL) and three real agents serving a
+// real HTTP service on their own loopback addresses.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { FIXTURE_SERVICE_DIR, buildArtifact } from "./support/artifact.ts";
+import { Fleet, served } from "./support/fleet.ts";
+import { startTestServer, type TestServer } from "./support/server.ts";
+import { waitFor } from "./support/wait.ts";
+
+const CLI = join(import.meta.dirname, "..", "src", "cli", "main.ts");
+const PORT = 20_000 + Math.floor(Math.random() * 20_000);
+const FIRST_OCTET = 150 + Math.floor(Math.random() * 80);
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let t: TestServer;
+let fleet: Fleet;
+let configDir: string;
+
+/** `slipway args...` as the bootstrap admin, with none of the caller's SLIPWAY_* variables. */
+function slipway(...args: string[]): Promise<CliResult> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("SLIPWAY_")));
+  const env = { ...inherited, SLIPWAY_CONFIG_DIR: configDir, SLIPWAY_SERVER: t.url, SLIPWAY_TOKEN: t.adminToken };
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function ok(result: CliResult): CliResult {
+  assert.equal(result.code, 0, `slipway failed:\n${result.stdout}\n${result.stderr}`);
+  return result;
+}
+
+const manifest = (env: Record<string, string> = {}) => `
+run:
+  start: node server.js
+  port: ${PORT}
+  env: ${JSON.stringify(env)}
+  health: { http: /healthz, interval: 200ms, timeout: 1s, start_period: 2s, unhealthy_threshold: 2 }
+deploy:
+  batch_size: 1
+  max_unavailable: 1
+  health_timeout: 20s
+`;
+
+async function release(version: string, env: Record<string, string> = {}): Promise<void> {
+  const artifact = await buildArtifact(FIXTURE_SERVICE_DIR, manifest(env), { VERSION: version });
+  assert.equal((await t.api("PUT", "/api/v1/artifacts", { body: artifact.bytes })).status, 201);
+  const created = await t.api("POST", "/api/v1/services/web/releases", { body: { version, artifact_sha256: artifact.sha256 } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+}
+
+const versionsServed = () => Promise.all(fleet.hosts.map(async (h) => (await served(h.address, PORT))?.version ?? "down"));
+
+before(async () => {
+  t = await startTestServer();
+  configDir = await mkdtemp(join(tmpdir(), "slipway-cli-deploy-"));
+  const agentToken = (await t.api("POST", "/api/v1/tokens", { body: { name: "fleet", kind: "agent" } })).body.token;
+  const service = await t.api("POST", "/api/v1/services", { body: { name: "web", repository_url: "https://git.example.com/web.git", environments: [{ name: "staging", selector: { tier: "cli" } }] } });
+  assert.equal(service.status, 201, JSON.stringify(service.body));
+  fleet = new Fleet(t.url, agentToken);
+  await fleet.start(3, { prefix: "cli", firstOctet: FIRST_OCTET, labels: () => ({ tier: "cli" }) });
+  for (const version of ["1.0.0", "2.0.0"]) await release(version);
+  await release("3.0.0-bad", { FAIL_HEALTH: "1" });
+});
+
+after(async () => {
+  await fleet?.stop();
+  await t?.stop();
+  if (configDir) await rm(configDir, { recursive: true, force: true });
+});
+
+describe("slipway deploy, rollback, deployment and status", () => {
+  it("deploy --wait shows the rollout batch by batch and exits 0 once every host is healthy", async () => {
+    const first = ok(await slipway("deploy", "web", "1.0.0", "--env", "staging", "--wait"));
+    // Not a TTY: plain lines, one per event and one per host change, and no escape codes.
+    assert.doesNotMatch(first.stdout, /\x1b\[/);
+    assert.match(first.stdout, /queued -> running: deploying in 3 batches; batch 1 of 3: cli-\d/);
+    for (const host of fleet.hosts) assert.match(first.stdout, new RegExp(`✓ ${host.name}\\s+batch \\d/3\\s+healthy`));
+    assert.match(first.stdout, /succeeded: web 1\.0\.0 is live in staging/);
+    assert.deepEqual(await versionsServed(), ["1.0.0", "1.0.0", "1.0.0"]);
+
+    const second = ok(await slipway("deploy", "web", "2.0.0", "--env", "staging", "--wait", "--strategy", "all_at_once", "--json"));
+    const d = JSON.parse(second.stdout);
+    assert.equal(d.state, "succeeded");
+    assert.equal(d.batches, 1, "--strategy all_at_once overrides the release's rolling setting");
+    assert.equal(d.previous_release.version, "1.0.0");
+    assert.deepEqual(await versionsServed(), ["2.0.0", "2.0.0", "2.0.0"]);
+  });
+
+  it("deploy --wait of a release that fails its health check is rolled back and exits non-zero naming the reason", async () => {
+    const result = await slipway("deploy", "web", "3.0.0-bad", "--env", "staging", "--wait");
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stderr, /^error: deployment dep_\w+ rolled back: batch 1 failed \(cli-\d: health check failing: GET http:\/\/127\.0\.0\.\d+:\d+\/healthz answered HTTP 500\)/m);
+    assert.match(result.stdout, /running -> rolling back: batch 1 failed/);
+    assert.match(result.stdout, /rolling back -> rolled back/);
+    assert.deepEqual(await versionsServed(), ["2.0.0", "2.0.0", "2.0.0"], "every host serves the release from before");
+  });
+
+  it("deploy --wait stops at a pause with the reason and what to do; deployment rollback undoes it", async () => {
+    const paused = await slipway("deploy", "web", "3.0.0-bad", "--env", "staging", "--wait", "--on-failure", "pause");
+    assert.equal(paused.code, 1, paused.stdout + paused.stderr);
+    const id = /deployment (dep_\w+) paused: batch 1 failed \(cli-\d: health check failing/.exec(paused.stderr)?.[1];
+    assert.ok(id, paused.stderr);
+    assert.match(paused.stderr, new RegExp(`slipway deployment resume ${id}`));
+    const shown = ok(await slipway("deployment", "show", id));
+    assert.match(shown.stdout, /State:\s+paused, batch 1\/3: batch 1 failed/);
+    assert.match(shown.stdout, /✗ cli-\d\s+batch 1\/3\s+failed\s+health check failing/);
+
+    const undone = ok(await slipway("deployment", "rollback", id, "--wait"));
+    assert.match(undone.stdout, new RegExp(`Deployment ${id} rolled back`));
+    await waitFor(async () => (await versionsServed()).every((v) => v === "2.0.0"), { what: "every host back on 2.0.0" });
+    const again = await slipway("deployment", "resume", id);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /has already rolled back/);
+  });
+
+  it("rollback returns the environment to the previous live release", async () => {
+    const result = ok(await slipway("rollback", "web", "--env", "staging", "--wait"));
+    assert.match(result.stdout, /rollback of web in staging to 1\.0\.0/);
+    assert.match(result.stdout, /succeeded: web 1\.0\.0 is live in staging/);
+    assert.deepEqual(await versionsServed(), ["1.0.0", "1.0.0", "1.0.0"]);
+  });
+
+  it("status --json shows what is live where, with each host's actual version and health", async () => {
+    const status = JSON.parse(ok(await slipway("status", "web", "--json")).stdout);
+    assert.equal(status.service, "web");
+    const [staging] = status.environments;
+    assert.equal(staging.name, "staging");
+    assert.deepEqual([staging.live.version, staging.previous.version], ["1.0.0", "2.0.0"]);
+    assert.equal(staging.live.deployed_by, "admin");
+    assert.equal(staging.active, null);
+    assert.deepEqual(staging.hosts.map((h: any) => [h.name, h.actual_version, h.health]), fleet.hosts.map((h) => [h.name, "1.0.0", "healthy"]));
+
+    const all = JSON.parse(ok(await slipway("status", "--json")).stdout);
+    assert.deepEqual(all.map((s: any) => [s.service, s.environments[0].live.version]), [["web", "1.0.0"]]);
+    const text = ok(await slipway("status", "web")).stdout;
+    assert.match(text, /live:\s+1\.0\.0, deployed by admin/);
+    assert.match(text, /previous:\s+2\.0\.0/);
+  });
+
+  it("deployment show --follow prints progress until the deployment ends; deployment list shows the log", async () => {
+    const created = JSON.parse(ok(await slipway("deploy", "web", "2.0.0", "--env", "staging", "--json")).stdout);
+    assert.equal(created.state, "queued");
+    const followed = ok(await slipway("deployment", "show", created.id, "--follow"));
+    assert.match(followed.stdout, new RegExp(`Deployment ${created.id}: web 2\\.0\\.0 -> staging`));
+    const lines = followed.stdout.split("\n");
+    const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+    assert.ok(at(/batch 1 of 3/) < at(/batch 2 of 3/) && at(/batch 2 of 3/) < at(/running -> succeeded/), followed.stdout);
+
+    const list = JSON.parse(ok(await slipway("deployment", "list", "web", "--env", "staging", "--json")).stdout);
+    assert.equal(list[0].id, created.id);
+    assert.equal(list[0].state, "succeeded");
+    assert.deepEqual(list.map((d: any) => d.state).sort(), ["rolled_back", "rolled_back", "succeeded", "succeeded", "succeeded", "succeeded"], JSON.stringify(list, null, 1));
+    assert.match(ok(await slipway("deployment", "list", "web")).stdout, /^ID\s+ENVIRONMENT\s+VERSION\s+KIND\s+STATE/);
+  });
+
+  it("refuses bad flags and unknown versions with a clear error, starting nothing", async () => {
+    const before = JSON.parse(ok(await slipway("deployment", "list", "web", "--json")).stdout).length;
+    const badBatch = await slipway("deploy", "web", "1.0.0", "--env", "staging", "--batch-size", "lots");
+    assert.equal(badBatch.code, 1);
+    assert.match(badBatch.stderr, /--batch-size 'lots' is not a count or a percentage/);
+    const badStrategy = await slipway("deploy", "web", "1.0.0", "--env", "staging", "--strategy", "canary");
+    assert.match(badStrategy.stderr, /unknown strategy 'canary'/);
+    const missing = await slipway("deploy", "web", "9.9.9", "--env", "staging", "--json");
+    assert.equal(missing.code, 1);
+    assert.equal(JSON.parse(missing.stderr).error.code, "not_found");
+    const noPrevious = await slipway("rollback", "web", "--env", "nowhere");
+    assert.equal(noPrevious.code, 1);
+    assert.match(noPrevious.stderr, /^error: /);
+    assert.equal(JSON.parse(ok(await slipway("deployment", "list", "web", "--json")).stdout).length, before);
+  });
+});
