@@ -228,6 +228,7 @@ describe("dashboard", () => {
     await page.route("**/api/v1/events", (route) => route.abort("connectionrefused"));
     await page.reload();
     await textOf(page.locator("[data-connection]"), /^polling$/, "the polling indicator");
+    await textOf(hostRow("staging", "stage-1"), /\s+unhealthy\s+2$/, "stage-1 as it was before the change");
     await converge("stage-1");
     await textOf(hostRow("staging", "stage-1"), /stage-1\s*10\.0\.1\.11\s+1\.1\.0\s+healthy\s+0/, "stage-1 healthy again, read by polling");
     assert.equal(await env("staging").locator(".host-error").count(), 0, "the error is gone");
