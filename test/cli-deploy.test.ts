@@ -7,6 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { Deployment } from "../src/contracts/deployments.ts";
+import { ProgressView, failureReason, followDeployment, type DeploymentSource } from "../src/cli/progress.ts";
 import { FIXTURE_SERVICE_DIR, buildArtifact } from "./support/artifact.ts";
 import { Fleet, served } from "./support/fleet.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
@@ -184,5 +186,110 @@ describe("slipway deploy, rollback, deployment and status", () => {
     assert.equal(noPrevious.code, 1);
     assert.match(noPrevious.stderr, /^error: /);
     assert.equal(JSON.parse(ok(await slipway("deployment", "list", "web", "--json")).stdout).length, before);
+  });
+});
+
+/** A deployment as the API shows it, moved along by `step`. */
+function fakeDeployment(step: number): Deployment {
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 10, 0, s)).toISOString();
+  const events = [
+    { seq: 1, from: "", to: "queued", reason: "deployment of 2.0.0 requested", actor: "alice", at: at(0) },
+    { seq: 2, from: "queued", to: "running", reason: "deploying in 2 batches; batch 1 of 2: hst_a", actor: "slipway", at: at(1) },
+    { seq: 3, from: "running", to: "rolling_back", reason: "batch 1 failed (hst_a: health check failing); returning 1 host to the previous release", actor: "slipway", at: at(3) },
+    { seq: 4, from: "rolling_back", to: "rolled_back", reason: "every changed host is back on its previous release", actor: "slipway", at: at(4) },
+  ].slice(0, step + 1);
+  const status = (["pending", "switching", "failed", "rolled_back"] as const)[step]!;
+  const state = (["queued", "running", "rolling_back", "rolled_back"] as const)[step]!;
+  return {
+    id: "dep_1",
+    service: "web",
+    environment: "production",
+    kind: "deploy",
+    release: { id: "rel_2", version: "2.0.0" },
+    previous_release: { id: "rel_1", version: "1.0.0" },
+    state,
+    reason: events.at(-1)!.reason,
+    settings: {},
+    batches: 2,
+    batch: state === "running" ? 0 : null,
+    hosts: [
+      { id: "hst_a", name: "web-1", batch: 0, status, reason: step >= 2 ? "health check failing" : null, at: step > 0 ? at(step + 1) : null },
+      { id: "hst_b", name: "web-2", batch: 1, status: "pending", reason: null, at: null },
+    ],
+    migration: null,
+    created_by: "alice",
+    created_at: at(0),
+    started_at: at(1),
+    finished_at: step === 3 ? at(4) : null,
+    events,
+  };
+}
+
+describe("deployment progress", () => {
+  it("reads the deployment again as soon as the event stream announces a change to it", async () => {
+    let step = 0;
+    const source: DeploymentSource = {
+      get: async () => fakeDeployment(step),
+      changes: async (onChange, signal) => {
+        const timer = setInterval(() => {
+          step = Math.min(step + 1, 3);
+          onChange({ kind: "host", id: "hst_a" });
+          onChange({ kind: "deployment", id: "dep_other" });
+          onChange({ kind: "deployment", id: "dep_1" });
+        }, 30);
+        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+        clearInterval(timer);
+      },
+    };
+    const started = Date.now();
+    const seen: string[] = [];
+    // Were announcements ignored, the 60 s poll would be all there is, and the 5 s signal would stop it.
+    const final = await followDeployment(source, "dep_1", (d) => seen.push(d.state), { pollMs: 60_000, signal: AbortSignal.timeout(5_000) });
+    assert.equal(final.state, "rolled_back");
+    assert.ok(Date.now() - started < 5_000, "it did not wait for the 60 s poll");
+    assert.equal(seen.at(-1), "rolled_back");
+  });
+
+  it("polls when the event stream cannot be opened", async () => {
+    let reads = 0;
+    const source: DeploymentSource = {
+      get: async () => fakeDeployment(Math.min(3, reads++)),
+      changes: () => Promise.reject(new Error("blocked by a proxy")),
+    };
+    const final = await followDeployment(source, "dep_1", () => undefined, { pollMs: 20 });
+    assert.equal(final.state, "rolled_back");
+    assert.equal(reads, 4);
+  });
+
+  it("prints plain lines in time order without a terminal, and names hosts rather than ids", () => {
+    let text = "";
+    const view = new ProgressView({ write: (chunk: string) => (text += chunk) }, { tty: false });
+    for (const step of [0, 1, 2, 3]) view.update(fakeDeployment(step));
+    view.finish(fakeDeployment(3));
+    assert.doesNotMatch(text, /\x1b\[|hst_/);
+    const lines = text.trim().split("\n").map((line) => line.replace(/^\d\d:\d\d:\d\d {2}/, ""));
+    assert.deepEqual(lines, [
+      "Deployment dep_1: web 2.0.0 -> production (from 1.0.0), requested by alice",
+      "queued: deployment of 2.0.0 requested (alice)",
+      "queued -> running: deploying in 2 batches; batch 1 of 2: web-1",
+      "→ web-1  batch 1/2  switching",
+      // At the same instant, a host's outcome comes before the event it caused.
+      "✗ web-1  batch 1/2  failed  health check failing",
+      "running -> rolling back: batch 1 failed (web-1: health check failing); returning 1 host to the previous release",
+      "↩ web-1  batch 1/2  rolled back  health check failing",
+      "rolling back -> rolled back: every changed host is back on its previous release",
+    ]);
+    assert.equal(failureReason(fakeDeployment(3)), "batch 1 failed (web-1: health check failing); returning 1 host to the previous release");
+  });
+
+  it("redraws a live block in place on a terminal", () => {
+    let text = "";
+    const view = new ProgressView({ write: (chunk: string) => (text += chunk) }, { tty: true, now: () => Date.UTC(2026, 0, 1, 10, 0, 3) });
+    view.update(fakeDeployment(1));
+    assert.match(text, /^ {2}running, batch 1\/2 {2}\(2 s\)$/m);
+    assert.match(text, /^ {4}→ web-1 {2}batch 1\/2 {2}switching$/m);
+    view.update(fakeDeployment(3));
+    assert.match(text, /\x1b\[3F\x1b\[J/, "the three lines of the block are erased before it is drawn again");
+    assert.match(text, /^ {2}rolled back: batch 1 failed \(web-1: health check failing\)/m);
   });
 });

@@ -196,28 +196,40 @@ export async function followDeployment(
   const abortOuter = () => stop.abort();
   outer?.addEventListener("abort", abortOuter, { once: true });
   let wake: (() => void) | undefined;
-  const nudge = () => wake?.();
+  // Set by an announcement; one that arrives while the deployment is being read is not lost.
+  let changed = false;
+  const nudge = () => {
+    changed = true;
+    wake?.();
+  };
   // The stream only wakes the loop; if it fails or ends, the periodic poll carries on alone.
   const streaming = source
     .changes((change) => {
-      if (change.kind === "deployment" ? change.id === id : change.kind === "host") nudge();
+      // Host reports reach the deployment's view only through the controller's next transition,
+      // which announces the deployment itself.
+      if (change.kind === "deployment" && change.id === id) nudge();
     }, stop.signal)
     .catch(() => undefined);
   try {
     for (;;) {
+      changed = false;
       const d = await source.get(id);
       onUpdate(d);
       if (until(d)) return d;
       if (stop.signal.aborted) throw new Error("stopped following the deployment");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.pollMs ?? 3000);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        stop.signal.addEventListener("abort", wake, { once: true });
-      });
-      wake = undefined;
+      if (!changed) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => wake?.(), options.pollMs ?? 3000);
+          wake = () => {
+            clearTimeout(timer);
+            stop.signal.removeEventListener("abort", onAbort);
+            wake = undefined;
+            resolve();
+          };
+          const onAbort = () => wake?.();
+          stop.signal.addEventListener("abort", onAbort, { once: true });
+        });
+      }
       // Coalesce a burst of announcements into one read.
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
