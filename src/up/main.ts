@@ -17,6 +17,7 @@ import { SlipwayError } from "../core/errors.ts";
 import { ServerConfig } from "../server/config.ts";
 import { createLogger } from "../server/logger.ts";
 import { startServer, type RunningServer } from "../server/main.ts";
+import { listHosts } from "../store/hosts.ts";
 import { DEMO_SERVICE, DEMO_VERSIONS, runDemo } from "./demo.ts";
 import { canBind, hostUrl, LocalHosts, planHosts, type HostPlan } from "./hosts.ts";
 import { lockUpDir, openSession } from "./session.ts";
@@ -126,6 +127,13 @@ export async function runUp(options: UpOptions): Promise<void> {
     hosts = new LocalHosts({ server: server.url, agentToken: session.agentToken, plans, logDir, say });
     await hosts.start();
     started = { server, adminToken: session.adminToken, plans, sharedAddress };
+    // Hosts cannot be unregistered: those of an earlier start with more --hosts stay, unreachable.
+    const names = new Set(plans.map((h) => h.name));
+    const stale = (await listHosts(server.store.db, session.tenantId, Date.now())).filter((h) => /^local-\d+$/.test(h.name) && !names.has(h.name)).map((h) => h.name);
+    const staleNote =
+      stale.length > 0
+        ? `Note: ${stale.join(", ")} (from an earlier start with more --hosts) stay registered and unreachable; deployments skip them up to max_unreachable and then pause. Start with --hosts ${Math.max(...stale.map((name) => Number(name.slice(6))))} or a new --data-dir to avoid that.`
+        : undefined;
     const dashboard = `${server.url}/#token=${session.adminToken}`;
     if (options.json) {
       const summary = { url: server.url, dashboard_url: dashboard, admin_token: session.adminToken, data_dir: dataDir, hosts: plans.map((h) => ({ name: h.name, address: h.address, labels: h.labels, demo_url: hostUrl(h, options.demoPort) })) };
@@ -133,6 +141,7 @@ export async function runUp(options: UpOptions): Promise<void> {
     } else {
       say(banner({ url: server.url, dashboard, adminToken: session.adminToken, tenant: session.tenant, user: session.user, dataDir, logDir, hosts: plans, sharedAddress }));
     }
+    if (staleNote) say(staleNote);
   } catch (error) {
     if (stopping) return;
     await shutdown();

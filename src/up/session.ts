@@ -61,6 +61,7 @@ async function bootstrapAdmin(db: Kysely<Database>): Promise<{ userId: string; u
 }
 
 export interface UpSession {
+  tenantId: string;
   tenant: string;
   user: string;
   adminToken: string;
@@ -80,7 +81,7 @@ export async function openSession(db: Kysely<Database>, dataDir: string, now: nu
   }
   const stamp = new Date(now).toISOString().replace("T", " ").slice(0, 19);
   const adminToken = (await createToken(db, actor, { userId: admin.userId, name: `slipway up session ${stamp}Z`, kind: "user" })).token;
-  return { tenant: admin.tenantName, user: admin.userName, adminToken, agentToken };
+  return { tenantId: admin.tenantId, tenant: admin.tenantName, user: admin.userName, adminToken, agentToken };
 }
 
 /** Takes <data-dir>/up.lock, or says which live `up` holds it. Returns the release. */
