@@ -1,0 +1,117 @@
+// The rollout bench's floor: the same release put on the same hosts with no orchestration. A
+// plain HTTP server (bench/support/file-server.ts, its own process) serves the artifact; each
+// host is a plain node process (bench/support/floor-host.ts) that downloads, verifies, unpacks,
+// starts the service and waits for its first healthy probe. Batches run one after the other,
+// each batch's processes all at once, as the rolling deployment does.
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnJsonLineProcess } from "../../test/support/process.ts";
+import type { FloorHostInput, FloorHostResult } from "./floor-host.ts";
+import { cpuMsOf, groupsCpuMs, spread, type Spread } from "./proc.ts";
+
+export interface FloorOptions {
+  artifact: { path: string; sha256: string; size: number };
+  /** Host addresses, batch by batch. */
+  batches: string[][];
+  port: number;
+  start: string;
+  healthPath: string;
+  intervalMs: number;
+  timeoutMs: number;
+  log: (message: string) => void;
+}
+
+export interface FloorResult {
+  totalMs: number;
+  batchMs: number[];
+  /** Per host, in ms: node start-up to running the script, download (incl. hashing), size+sha check, unpack, spawn, start to first healthy probe. */
+  phases: Record<"startup" | "download" | "verify" | "unpack" | "spawn" | "healthy", Spread>;
+  probes: Spread;
+  /** CPU used by the floor's processes, by the services they started (until the last batch ended) and by its file server, ms. */
+  cpuMs: { hosts: number; services: number; fileServer: number };
+}
+
+const FLOOR_HOST = join(import.meta.dirname, "floor-host.ts");
+
+export async function runFloor(options: FloorOptions): Promise<FloorResult> {
+  const root = await mkdtemp(join(tmpdir(), "slipway-bench-floor-"));
+  const servicePids: number[] = [];
+  let server: Awaited<ReturnType<typeof spawnJsonLineProcess<{ url: string }>>> | undefined;
+  try {
+    const served = join(root, "served");
+    await mkdir(served);
+    await copyFile(options.artifact.path, join(served, "artifact.tar.gz"));
+    server = await spawnJsonLineProcess<{ url: string }>([join(import.meta.dirname, "file-server.ts"), served], { what: "floor file server" });
+    const url = `${server.summary.url}/artifact.tar.gz`;
+    const fileServerCpu0 = cpuMsOf(server.child.pid!);
+
+    const results: FloorHostResult[] = [];
+    const batchMs: number[] = [];
+    const started = performance.now();
+    for (const [index, batch] of options.batches.entries()) {
+      const batchStart = performance.now();
+      const done = await Promise.all(
+        batch.map(async (address) => {
+          const input: FloorHostInput = {
+            url,
+            sha256: options.artifact.sha256,
+            size: options.artifact.size,
+            dir: join(root, address),
+            address,
+            port: options.port,
+            start: options.start,
+            healthPath: options.healthPath,
+            intervalMs: options.intervalMs,
+            timeoutMs: options.timeoutMs,
+          };
+          const child = await spawnJsonLineProcess<FloorHostResult>([FLOOR_HOST, JSON.stringify(input)], { what: `floor host ${address}`, timeoutMs: 120_000 });
+          servicePids.push(child.summary.pid);
+          await child.exited;
+          return child.summary;
+        }),
+      );
+      batchMs.push(performance.now() - batchStart);
+      results.push(...done);
+      options.log(`  floor batch ${index + 1}/${options.batches.length}: ${batch.length} hosts in ${Math.round(batchMs.at(-1)!)} ms`);
+    }
+    const totalMs = performance.now() - started;
+    const fileServerCpu = cpuMsOf(server.child.pid!) - fileServerCpu0;
+    const servicesCpu = groupsCpuMs(new Set(servicePids));
+    const phase = (f: (m: FloorHostResult["marks"]) => number) => spread(results.map((r) => f(r.marks)));
+    return {
+      totalMs,
+      batchMs,
+      phases: {
+        startup: phase((m) => m.running - m.processStart),
+        download: phase((m) => m.downloaded - m.running),
+        verify: phase((m) => m.verified - m.downloaded),
+        unpack: phase((m) => m.unpacked - m.verified),
+        spawn: phase((m) => m.spawned - m.unpacked),
+        healthy: phase((m) => m.healthy - m.spawned),
+      },
+      probes: spread(results.map((r) => r.probes)),
+      cpuMs: { hosts: results.reduce((sum, r) => sum + r.cpuMs, 0), services: servicesCpu, fileServer: fileServerCpu },
+    };
+  } finally {
+    await stopGroups(servicePids);
+    await server?.kill("SIGTERM");
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** SIGTERM to each process group, SIGKILL to what is left after 3 s. */
+async function stopGroups(pids: number[]): Promise<void> {
+  const signal = (pid: number, name: NodeJS.Signals | 0) => {
+    try {
+      process.kill(-pid, name);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const alive = pids.filter((pid) => signal(pid, "SIGTERM"));
+  const deadline = Date.now() + 3000;
+  while (alive.some((pid) => signal(pid, 0)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const pid of alive) signal(pid, "SIGKILL");
+}
