@@ -66,6 +66,8 @@ before(async () => {
 });
 
 after(async () => {
+  // A failed test may leave agents or services of a killed `up` behind: never outlive the test.
+  if (dataDir) for (const line of leftovers()) process.kill(Number(line.split(":")[0]), "SIGKILL");
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -126,6 +128,24 @@ describe("slipway up", () => {
       assert.deepEqual(releases.items.map((r: any) => r.version).sort(), ["1.0.0", "2.0.0"]);
     } finally {
       assert.deepEqual(await up.kill("SIGTERM"), { code: 0, signal: null }, up.stderrTail());
+    }
+    assert.deepEqual(leftovers(), []);
+  });
+
+  it("after a kill -9 of slipway up, the next start takes over its orphaned agents and adopts their services", async () => {
+    const first = await startUp();
+    await waitFor(() => answers(first.summary, () => true, "2.0.0"), { timeoutMs: 60_000, intervalMs: 250, what: `every host to answer 2.0.0\n${first.stderrTail()}` });
+    const pids = await Promise.all(first.summary.hosts.map(async (h) => (await served(h.address, DEMO_PORT))?.pid));
+    await first.kill("SIGKILL");
+    assert.ok(leftovers().length > 0, "the agents and services outlive a killed slipway up");
+    const second = await startUp();
+    try {
+      await waitFor(() => second.stderrTail().includes("Demo ready"), { timeoutMs: 60_000, what: `the demo to be done\n${second.stderrTail()}` });
+      assert.match(second.stderrTail(), /Replacing agent pid \d+, left running on local-\d's data dir/);
+      const after = await Promise.all(second.summary.hosts.map(async (h) => (await served(h.address, DEMO_PORT))?.pid));
+      assert.deepEqual(after, pids, "the same service processes, adopted rather than restarted");
+    } finally {
+      assert.deepEqual(await second.kill("SIGTERM"), { code: 0, signal: null }, second.stderrTail());
     }
     assert.deepEqual(leftovers(), []);
   });

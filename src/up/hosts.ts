@@ -101,21 +101,17 @@ export class LocalHosts {
 
   /**
    * An agent of an earlier `up` that was killed without stopping its children still holds the
-   * host's data dir: stop it (it is ours, it lives in our data dir) so the new one can take over.
+   * host's data dir. It is ours (it lives in our data dir): kill it, -9 so that its services keep
+   * running and the new agent adopts them (the agent is built to survive kill -9) instead of
+   * stopping them.
    */
   async #stopOrphan(plan: HostPlan): Promise<void> {
     const lock = Lock.safeParse(JSON.parse(await readFile(join(plan.dataDir, "agent.lock"), "utf8").catch(() => "null"))).data;
     if (!lock || !isSameLiveProcess(lock.pid, lock.start_time)) return;
-    this.#say(`Stopping agent pid ${lock.pid} left running on ${plan.name}'s data dir by an earlier slipway up.`);
-    process.kill(lock.pid, "SIGTERM");
-    const deadline = Date.now() + 20_000;
-    while (isSameLiveProcess(lock.pid, lock.start_time)) {
-      if (Date.now() > deadline) {
-        process.kill(lock.pid, "SIGKILL");
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    this.#say(`Replacing agent pid ${lock.pid}, left running on ${plan.name}'s data dir by an earlier slipway up; its services are adopted.`);
+    process.kill(lock.pid, "SIGKILL");
+    const deadline = Date.now() + 10_000;
+    while (isSameLiveProcess(lock.pid, lock.start_time) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   #spawn(host: Running, timeoutMs: number): Promise<void> {
