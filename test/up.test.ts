@@ -67,7 +67,13 @@ before(async () => {
 
 after(async () => {
   // A failed test may leave agents or services of a killed `up` behind: never outlive the test.
-  if (dataDir) for (const line of leftovers()) process.kill(Number(line.split(":")[0]), "SIGKILL");
+  for (const line of dataDir ? leftovers() : []) {
+    try {
+      process.kill(Number(line.split(":")[0]), "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   if (work) await rm(work, { recursive: true, force: true });
 });
 
