@@ -3,7 +3,7 @@
 // check, environment rollback with no download, and routing around a host that goes away.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { apiClient, type Api } from "./support/api.ts";
+import type { Api } from "./support/api.ts";
 import { FIXTURE_SERVICE_DIR, buildArtifact } from "./support/artifact.ts";
 import { Fleet, served } from "./support/fleet.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";

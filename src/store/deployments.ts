@@ -19,6 +19,7 @@ import { inTransaction } from "./transaction.ts";
 export interface DeploymentRow extends DeploymentsTable {
   service_name: string;
   release_version: string;
+  previous_version: string | null;
 }
 
 export interface NewDeployment {
@@ -69,7 +70,7 @@ export async function createDeployment(db: Kysely<Database>, actor: ActorContext
     const reason = input.kind === "rollback" ? `rollback to ${release.version} requested` : `deployment of ${release.version} requested`;
     await trx.insertInto("deployment_events").values({ deployment_id: row.id, seq: 1, from_state: "", to_state: "queued", reason, actor: actor.actorName, at: actor.now }).execute();
     await recordAudit(trx, actor, `deployment.${input.kind === "rollback" ? "rollback" : "create"}`, { type: "deployment", id: row.id }, { service: service.name, environment: input.environment, version: release.version });
-    return { ...row, service_name: service.name, release_version: release.version };
+    return { ...row, service_name: service.name, release_version: release.version, previous_version: null };
   });
 }
 
@@ -78,8 +79,9 @@ const baseQuery = (db: Kysely<Database>) =>
     .selectFrom("deployments")
     .innerJoin("services", "services.id", "deployments.service_id")
     .innerJoin("releases", "releases.id", "deployments.release_id")
+    .leftJoin("releases as previous", "previous.id", "deployments.previous_release_id")
     .selectAll("deployments")
-    .select(["services.name as service_name", "releases.version as release_version"]);
+    .select(["services.name as service_name", "releases.version as release_version", "previous.version as previous_version"]);
 
 export async function getDeploymentRow(db: Kysely<Database>, tenantId: string, id: string): Promise<DeploymentRow> {
   const row = await baseQuery(db).where("deployments.tenant_id", "=", tenantId).where("deployments.id", "=", id).executeTakeFirst();
@@ -197,7 +199,7 @@ export async function migrationStatus(db: Kysely<Database>, deploymentId: string
 
 // ---- views ----
 
-export function toSummary(row: DeploymentRow, names: Map<string, string> = new Map(), previousVersion: string | null = null): DeploymentSummary {
+export function toSummary(row: DeploymentRow, names: Map<string, string> = new Map()): DeploymentSummary {
   const progress = row.progress === null ? null : (JSON.parse(row.progress) as Progress);
   return {
     id: row.id,
@@ -205,7 +207,7 @@ export function toSummary(row: DeploymentRow, names: Map<string, string> = new M
     environment: row.environment,
     kind: row.kind === "rollback" ? "rollback" : "deploy",
     release: { id: row.release_id, version: row.release_version },
-    previous_release: row.previous_release_id && previousVersion ? { id: row.previous_release_id, version: previousVersion } : null,
+    previous_release: row.previous_release_id && row.previous_version ? { id: row.previous_release_id, version: row.previous_version } : null,
     state: row.state as DeploymentState,
     reason: row.reason,
     batches: progress?.batches.length ?? 0,
@@ -224,12 +226,11 @@ export async function getDeploymentView(db: Kysely<Database>, tenantId: string, 
   const hostIds = Object.keys(progress?.hosts ?? {});
   const hosts = hostIds.length ? await db.selectFrom("hosts").select(["id", "name"]).where("id", "in", hostIds).execute() : [];
   const names = new Map(hosts.map((h) => [h.id, h.name]));
-  const previous = row.previous_release_id ? await db.selectFrom("releases").select("version").where("id", "=", row.previous_release_id).executeTakeFirst() : undefined;
   const events = await db.selectFrom("deployment_events").selectAll().where("deployment_id", "=", id).orderBy("seq").execute();
   const batchOf = new Map<string, number>();
   progress?.batches.forEach((batch, index) => batch.forEach((hostId) => batchOf.set(hostId, index)));
   return {
-    ...toSummary(row, names, previous?.version ?? null),
+    ...toSummary(row, names),
     settings: JSON.parse(row.settings) as Record<string, unknown>,
     hosts: Object.entries(progress?.hosts ?? {})
       .map(([hostId, h]) => ({ id: hostId, name: names.get(hostId) ?? hostId, batch: batchOf.get(hostId) ?? 0, status: h.status, reason: h.reason ?? null, at: h.at === undefined ? null : iso(h.at) }))
