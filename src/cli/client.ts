@@ -72,12 +72,12 @@ export class ApiClient {
   }
 
   /** The one place requests are sent: adds the token, turns network failures into a clear error. */
-  async #send(method: string, path: string, init: { body?: BodyInit; headers?: Record<string, string> } = {}): Promise<Response> {
+  async send(method: string, path: string, init: { body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
     const url = `${this.server}/api/v1${path}`;
     // `duplex` is needed to stream a request body (the DOM typings of RequestInit lack it). With
     // redirects followed, Node's fetch keeps every chunk of a streamed body in memory to replay it
     // (nodejs/undici#4058), so a request with a body refuses redirects instead.
-    const request: RequestInit & { duplex?: "half" } = { method, headers: { authorization: `Bearer ${this.#token}`, ...init.headers } };
+    const request: RequestInit & { duplex?: "half" } = { method, headers: { authorization: `Bearer ${this.#token}`, ...init.headers }, ...(init.signal ? { signal: init.signal } : {}) };
     if (init.body !== undefined) {
       request.body = init.body;
       request.duplex = "half";
@@ -86,13 +86,15 @@ export class ApiClient {
     try {
       return await fetch(url, request);
     } catch (error) {
+      if (init.signal?.aborted) throw error;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new SlipwayError("unavailable", `cannot reach the Slipway server at ${this.server}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, { cause: error });
     }
   }
 
-  async #request<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.output<S>> {
-    const response = await this.#send(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  /** A JSON request whose answer is parsed by `schema`; an error answer becomes a SlipwayError. */
+  async request<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.output<S>> {
+    const response = await this.send(method, path, body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } });
     return this.#read(schema, response, `${method} ${path}`);
   }
 
@@ -104,37 +106,37 @@ export class ApiClient {
     return parsed.data;
   }
 
-  whoami = () => this.#request(WhoAmI, "GET", "/whoami");
+  whoami = () => this.request(WhoAmI, "GET", "/whoami");
 
-  listTenants = () => this.#request(listOf(Tenant), "GET", "/tenants");
-  createTenant = (name: string) => this.#request(TenantCreated, "POST", "/tenants", { name });
+  listTenants = () => this.request(listOf(Tenant), "GET", "/tenants");
+  createTenant = (name: string) => this.request(TenantCreated, "POST", "/tenants", { name });
 
-  listUsers = () => this.#request(listOf(User), "GET", "/users");
-  createUser = (input: { name: string; email?: string | undefined; roles: Role[] }) => this.#request(User, "POST", "/users", input);
-  setUserRoles = (id: string, roles: Role[]) => this.#request(User, "PATCH", `/users/${encodeURIComponent(id)}`, { roles });
-  removeUser = (id: string) => this.#request(z.null(), "DELETE", `/users/${encodeURIComponent(id)}`);
+  listUsers = () => this.request(listOf(User), "GET", "/users");
+  createUser = (input: { name: string; email?: string | undefined; roles: Role[] }) => this.request(User, "POST", "/users", input);
+  setUserRoles = (id: string, roles: Role[]) => this.request(User, "PATCH", `/users/${encodeURIComponent(id)}`, { roles });
+  removeUser = (id: string) => this.request(z.null(), "DELETE", `/users/${encodeURIComponent(id)}`);
 
-  listTokens = () => this.#request(listOf(Token), "GET", "/tokens");
-  createToken = (input: { name: string; kind: "user" | "agent"; user_id?: string | undefined; expires_in_days?: number | undefined }) => this.#request(TokenCreated, "POST", "/tokens", input);
-  revokeToken = (id: string) => this.#request(Token, "DELETE", `/tokens/${encodeURIComponent(id)}`);
+  listTokens = () => this.request(listOf(Token), "GET", "/tokens");
+  createToken = (input: { name: string; kind: "user" | "agent"; user_id?: string | undefined; expires_in_days?: number | undefined }) => this.request(TokenCreated, "POST", "/tokens", input);
+  revokeToken = (id: string) => this.request(Token, "DELETE", `/tokens/${encodeURIComponent(id)}`);
 
-  listServices = () => this.#request(listOf(Service), "GET", "/services");
-  createService = (input: ServiceCreate) => this.#request(Service, "POST", "/services", input);
-  getService = (name: string) => this.#request(Service, "GET", `/services/${encodeURIComponent(name)}`);
+  listServices = () => this.request(listOf(Service), "GET", "/services");
+  createService = (input: ServiceCreate) => this.request(Service, "POST", "/services", input);
+  getService = (name: string) => this.request(Service, "GET", `/services/${encodeURIComponent(name)}`);
 
-  listReleases = (service: string) => this.#request(listOf(Release), "GET", `/services/${encodeURIComponent(service)}/releases`);
-  createRelease = (service: string, input: ReleaseCreate) => this.#request(Release, "POST", `/services/${encodeURIComponent(service)}/releases`, input);
+  listReleases = (service: string) => this.request(listOf(Release), "GET", `/services/${encodeURIComponent(service)}/releases`);
+  createRelease = (service: string, input: ReleaseCreate) => this.request(Release, "POST", `/services/${encodeURIComponent(service)}/releases`, input);
 
-  listHosts = (selector?: string) => this.#request(listOf(Host), "GET", `/hosts${selector ? `?${new URLSearchParams({ selector }).toString()}` : ""}`);
+  listHosts = (selector?: string) => this.request(listOf(Host), "GET", `/hosts${selector ? `?${new URLSearchParams({ selector }).toString()}` : ""}`);
 
   /** Whether the tenant already holds this artifact (a HEAD request: no body is sent back). */
   async hasArtifact(sha256: string): Promise<boolean> {
     const path = `/artifacts/${sha256}`;
-    const head = await this.#send("HEAD", path);
+    const head = await this.send("HEAD", path);
     if (head.status === 404) return false;
     if (head.ok) return true;
     // A HEAD answer has no body to say what is wrong: ask for one byte to get the server's error.
-    const probe = await this.#send("GET", path, { headers: { range: "bytes=0-0" } });
+    const probe = await this.send("GET", path, { headers: { range: "bytes=0-0" } });
     if (probe.ok) return true;
     throw await errorFrom(probe, this.#unauthenticatedHint);
   }
@@ -142,7 +144,7 @@ export class ApiClient {
   /** Streams a file up as an artifact; the server refuses it if its sha256 is not `expected.sha256`. */
   async uploadArtifact(path: string, expected: { sha256: string; size: number }): Promise<Artifact> {
     const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
-    const response = await this.#send("PUT", "/artifacts", {
+    const response = await this.send("PUT", "/artifacts", {
       body,
       headers: { "content-type": "application/octet-stream", "content-length": String(expected.size), "x-slipway-sha256": expected.sha256 },
     });

@@ -3,11 +3,10 @@
 // to its previous live release, and look at, resume, cancel or roll back deployments.
 import type { Command } from "commander";
 import { z } from "zod";
-import { ErrorBody } from "../contracts/common.ts";
 import { Deployment, DeploymentSummary, ServiceStatus, type DeploymentCreate } from "../contracts/deployments.ts";
-import { ERROR_CODES, SlipwayError, httpStatusOf, invalidInput } from "../core/errors.ts";
+import { SlipwayError, invalidInput } from "../core/errors.ts";
 import { parseDuration } from "../core/manifest/duration.ts";
-import { apiCommand } from "./client.ts";
+import { ApiClient, apiCommand } from "./client.ts";
 import { resolveConnection, type Connection, type ConnectionOptions } from "./config.ts";
 import { emit, emitList, shortTime, type Column } from "./output.ts";
 import { describeTarget, eventLine, failureReason, followDeployment, hostLine, isFinal, ProgressView, stateLine, stateWord, withHostNames, type DeploymentSource } from "./progress.ts";
@@ -18,45 +17,18 @@ type RolloutInput = NonNullable<z.input<typeof DeploymentCreate>["rollout"]>;
  * The deployment routes of the API, parsed by their contract schemas. (The shared ApiClient in
  * client.ts has no generic request method; these calls can move there.)
  */
+/** The deployment routes, over the CLI's one API client. */
 export class DeploymentApi implements DeploymentSource {
   readonly server: string;
-  readonly #token: string;
+  readonly #client: ApiClient;
 
   constructor(connection: Connection) {
     this.server = connection.server;
-    this.#token = connection.token;
+    this.#client = new ApiClient(connection, { unauthenticatedHint: "log in again with `slipway login --server URL --token TOKEN`" });
   }
 
-  async #fetch(method: string, path: string, init: { body?: unknown; signal?: AbortSignal } = {}): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` };
-    if (init.body !== undefined) headers["content-type"] = "application/json";
-    try {
-      return await fetch(`${this.server}/api/v1${path}`, { method, headers, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}), ...(init.signal ? { signal: init.signal } : {}) });
-    } catch (error) {
-      if (init.signal?.aborted) throw error;
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new SlipwayError("unavailable", `cannot reach the Slipway server at ${this.server}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, { cause: error });
-    }
-  }
-
-  async #request<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.output<S>> {
-    const response = await this.#fetch(method, path, { body });
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    if (!response.ok) {
-      const error = ErrorBody.safeParse(json).data?.error;
-      const code = z.enum(ERROR_CODES).safeParse(error?.code).data ?? ERROR_CODES.find((c) => httpStatusOf(c) === response.status) ?? "internal";
-      const hint = code === "unauthenticated" ? "; log in again with `slipway login --server URL --token TOKEN`" : "";
-      throw new SlipwayError(code, (error?.message ?? `the server answered ${response.status} ${response.statusText}`) + hint, { details: error?.details ?? [] });
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new SlipwayError("internal", `unexpected answer to ${method} ${path}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-    return parsed.data;
+  #request<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.output<S>> {
+    return this.#client.request(schema, method, path, body);
   }
 
   create = (service: string, body: { version: string; environment: string; rollout?: RolloutInput }) => this.#request(Deployment, "POST", `/services/${encodeURIComponent(service)}/deployments`, body);
@@ -69,7 +41,7 @@ export class DeploymentApi implements DeploymentSource {
 
   /** The tenant's change announcements from the server-sent event stream, until it ends or `signal` aborts. */
   async changes(onChange: (change: { kind: string; id: string }) => void, signal: AbortSignal): Promise<void> {
-    const response = await this.#fetch("GET", "/events", { signal });
+    const response = await this.#client.send("GET", "/events", { signal });
     if (!response.ok || !response.body) throw new SlipwayError("unavailable", `the event stream answered ${response.status}`);
     const decoder = new TextDecoder();
     let buffer = "";
