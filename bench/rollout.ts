@@ -12,6 +12,10 @@
 //   options: --artifact-mb 20  --timeout-min 10 (the whole run; it aborts past it)
 //            --start-concurrency 8 (agents starting at once)  --log-level warn (the server's)
 //            --health-interval 100 (ms, run.health.interval in the slipway.yaml; the floor probes as often)
+//            --host-nice 10 (niceness of the hosts' processes, agents and floor alike: one machine
+//            plays the server's and all the hosts' parts, and the server must not starve behind
+//            a hundred hosts' work; with 0, a 100-host deployment here pauses on "unreachable"
+//            hosts whose reports wait seconds in the starved server's queue)
 //            --cpu-prof DIR (V8 CPU profiles of the server, the agents and their services, written
 //            into DIR when they exit, with DIR/windows.json naming which pid is which and when
 //            each timed phase ran; read them with bench/support/cpu-profile-summary.ts. For
@@ -24,7 +28,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { availableParallelism, loadavg, setPriority, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { batchSizeFor } from "../src/core/rollout/plan.ts";
@@ -36,6 +40,7 @@ import { breakdown, followDeployment, waitUntilServed, type RolloutBreakdown } f
 import { runFloor, type FloorResult } from "./support/floor.ts";
 import { freePortOnAll, loopbackAddresses, startAgents, versionsServed } from "./support/hosts.ts";
 import { cpuMsOf, groupsCpuMs, groupsMemory, memoryOf, memorySpread, spread, type MemorySpread, type Spread } from "./support/proc.ts";
+import { scrape, windowFigures, type WindowFigures } from "./support/metrics.ts";
 import { createBenchStore, type BenchStore } from "./support/store.ts";
 
 const { values: flags } = parseArgs({
@@ -48,9 +53,11 @@ const { values: flags } = parseArgs({
     "log-level": { type: "string", default: "warn" },
     "cpu-prof": { type: "string" },
     "health-interval": { type: "string", default: "100" },
+    "host-nice": { type: "string", default: "10" },
   },
 });
 const HOSTS = Number(flags.hosts);
+const HOST_NICE = Number(flags["host-nice"]);
 const ARTIFACT_BYTES = Math.round(Number(flags["artifact-mb"]) * 1e6);
 const TIMEOUT_MS = Number(flags["timeout-min"]) * 60_000;
 const dialect = flags.store;
@@ -111,13 +118,26 @@ async function expectStatus(response: Promise<{ status: number; body: any }>, st
   return answer.body;
 }
 
-async function deploy(api: Api, version: string): Promise<{ ms: number; postedAt: number; deployment: any; polls: number }> {
+async function deploy(api: Api, serverUrl: string, serverPid: number, version: string): Promise<{ ms: number; postedAt: number; deployment: any; polls: number; server: WindowFigures }> {
+  const before = await scrape(serverUrl);
+  const serverCpu0 = cpuMsOf(serverPid);
   const started = performance.now();
   const postedAt = Date.now();
   const created = await expectStatus(api("POST", `/api/v1/services/${SERVICE}/deployments`, { body: { version, environment: "production" } }), 201, `deploy ${version}`);
   const { deployment, at, polls } = await followDeployment(api, created.id, { intervalMs: POLL_MS, timeoutMs: TIMEOUT_MS });
-  if (deployment.state !== "succeeded") throw new Error(`deployment of ${version} ended ${deployment.state}: ${deployment.reason}\n${JSON.stringify(deployment.events, null, 1)}`);
-  return { ms: at - started, postedAt, deployment, polls };
+  const server = windowFigures(before, await scrape(serverUrl));
+  if (deployment.state !== "succeeded") {
+    const hosts = (await api("GET", "/api/v1/hosts")).body.items as { name: string; reachable: boolean; last_heartbeat_at: string }[];
+    const unreachable = hosts.filter((h) => !h.reachable).map((h) => `${h.name} (last heartbeat ${((Date.now() - Date.parse(h.last_heartbeat_at)) / 1000).toFixed(1)} s ago)`);
+    throw new Error(
+      `deployment of ${version} ended ${deployment.state}: ${deployment.reason}\n` +
+        `unreachable now: ${unreachable.join(", ") || "none"}\n` +
+        `server during the deployment: ${((cpuMsOf(serverPid) - serverCpu0) / (performance.now() - started)).toFixed(2)} CPUs busy; event-loop delay p50 ${server.loopDelay.p50.toFixed(0)} ms, p99 ${server.loopDelay.p99.toFixed(0)} ms, max ${server.loopDelay.max.toFixed(0)} ms; ` +
+        server.routes.map((r) => `${r.route} ${r.requests}x ${r.meanMs.toFixed(0)} ms`).join(", ") +
+        `\nevents:\n${(deployment.events as { at: string; reason: string }[]).map((e) => `  ${e.at} ${e.reason}`).join("\n")}`,
+    );
+  }
+  return { ms: at - started, postedAt, deployment, polls, server };
 }
 
 /** CLOCK_MONOTONIC in µs, the clock of V8's CPU profile samples in every process. */
@@ -136,8 +156,9 @@ interface Figures {
   floor: FloorResult;
   idle: { ms: number; serverCpuMs: number; agentsCpuMs: number; servicesCpuMs: number };
   loadBefore: number[];
-  rollout: { ms: number; breakdown: RolloutBreakdown; polls: number; serverCpuMs: number; agentsCpuMs: number; newServicesCpuMs: number };
-  rollback: { servedMs: number; servedSpread: Spread; succeededMs: number; serverCpuMs: number; agentsCpuMs: number };
+  rollout: { ms: number; breakdown: RolloutBreakdown; polls: number; serverCpuMs: number; agentsCpuMs: number; newServicesCpuMs: number; server: WindowFigures };
+  rollback: { servedMs: number; servedSpread: Spread; succeededMs: number; serverCpuMs: number; agentsCpuMs: number; server: WindowFigures };
+  warm: { ms: number; server: WindowFigures };
   memory: { agentsRegistered: MemorySpread; agents: MemorySpread; services: MemorySpread; server: MemorySpread };
 }
 
@@ -153,7 +174,7 @@ async function run(): Promise<Figures> {
   const batches = Array.from({ length: Math.ceil(HOSTS / batchSize) }, (_, b) => addresses.slice(b * batchSize, (b + 1) * batchSize));
 
   log(`floor: ${HOSTS} plain processes in ${batches.length} batches of ${batchSize}`);
-  const floor = await runFloor({ artifact: v2, batches, port, start: START, healthPath: HEALTH.path, intervalMs: HEALTH.intervalMs, timeoutMs: HEALTH.timeoutMs, log });
+  const floor = await runFloor({ artifact: v2, batches, port, start: START, healthPath: HEALTH.path, intervalMs: HEALTH.intervalMs, timeoutMs: HEALTH.timeoutMs, nice: HOST_NICE, log, onStop: (stop) => cleanups.push(stop) });
   log(`floor: ${(floor.totalMs / 1000).toFixed(2)} s`);
 
   const store: BenchStore = await createBenchStore(dialect as "sqlite" | "postgres", dialect === "postgres" ? postgresUrl : undefined);
@@ -184,10 +205,14 @@ async function run(): Promise<Figures> {
     else process.env.NODE_OPTIONS = nodeOptions;
   });
   const agentPids = fleet.hosts.map((h) => h.agent!.child.pid!);
+  // The hosts share this machine's CPUs with the server, which in production has a machine of its
+  // own: hosts yield to it (the services the agents start inherit the niceness), as the floor's
+  // processes yield to its file server.
+  if (HOST_NICE !== 0) for (const pid of agentPids) setPriority(pid, HOST_NICE);
   const agentsRegistered = memorySpread(agentPids.map(memoryOf));
 
   log("deploying 1.0.0 (not timed: warms every host)");
-  const warm = await deploy(api, "1.0.0");
+  const warm = await deploy(api, server.url, serverPid, "1.0.0");
   log(`  1.0.0 live in ${(warm.ms / 1000).toFixed(2)} s`);
   // Each service runs in its own process group, led by the pid the agent recorded.
   const serviceGroupsNow = async () => new Set(await Promise.all(fleet.hosts.map(async (h) => (JSON.parse(await readFile(join(h.dataDir, "services", SERVICE, "shared", "process.json"), "utf8")) as { pid: number }).pid)));
@@ -203,7 +228,7 @@ async function run(): Promise<Figures> {
   log("deploying 2.0.0 (timed)");
   const [serverCpu0, agentsCpu0] = [cpuMsOf(serverPid), sumCpu(agentPids)];
   windows.deploy = [monotonicUs(), 0];
-  const rollout = await deploy(api, "2.0.0");
+  const rollout = await deploy(api, server.url, serverPid, "2.0.0");
   windows.deploy[1] = monotonicUs();
   const [serverCpu1, agentsCpu1] = [cpuMsOf(serverPid), sumCpu(agentPids)];
   // The 2.0.0 processes all started during the deployment (the 1.0.0 ones it stopped are gone, and their CPU with them).
@@ -214,6 +239,7 @@ async function run(): Promise<Figures> {
   const rolloutBreakdown = await breakdown(rollout.deployment, rollout.postedAt, fleet.hosts, SERVICE);
 
   log("rolling back to 1.0.0 (timed)");
+  const beforeRollback = await scrape(server.url);
   const rollbackStart = performance.now();
   windows.rollback = [monotonicUs(), 0];
   const created = await expectStatus(api("POST", `/api/v1/services/${SERVICE}/environments/production/rollback`), 201, "rollback");
@@ -222,6 +248,7 @@ async function run(): Promise<Figures> {
     followDeployment(api, created.id, { intervalMs: POLL_MS, timeoutMs: 120_000 }),
   ]);
   windows.rollback[1] = monotonicUs();
+  const rollbackServer = windowFigures(beforeRollback, await scrape(server.url));
   const [serverCpu2, agentsCpu2] = [cpuMsOf(serverPid), sumCpu(agentPids)];
   if (flags["cpu-prof"]) await writeFile(join(flags["cpu-prof"], "windows.json"), JSON.stringify({ server: serverPid, agents: agentPids, windows }, null, 1));
   if (followed.deployment.state !== "succeeded") throw new Error(`rollback ended ${followed.deployment.state}: ${followed.deployment.reason}`);
@@ -235,8 +262,9 @@ async function run(): Promise<Figures> {
     idle,
     loadBefore,
     floor,
-    rollout: { ms: rollout.ms, breakdown: rolloutBreakdown, polls: rollout.polls, serverCpuMs: serverCpu1 - serverCpu0, agentsCpuMs: agentsCpu1 - agentsCpu0, newServicesCpuMs: newServicesCpu },
-    rollback: { servedMs: Math.max(...servedTimes), servedSpread: spread(servedTimes), succeededMs: followed.at - rollbackStart, serverCpuMs: serverCpu2 - serverCpu1, agentsCpuMs: agentsCpu2 - agentsCpu1 },
+    rollout: { ms: rollout.ms, breakdown: rolloutBreakdown, polls: rollout.polls, serverCpuMs: serverCpu1 - serverCpu0, agentsCpuMs: agentsCpu1 - agentsCpu0, newServicesCpuMs: newServicesCpu, server: rollout.server },
+    warm: { ms: warm.ms, server: warm.server },
+    rollback: { servedMs: Math.max(...servedTimes), servedSpread: spread(servedTimes), succeededMs: followed.at - rollbackStart, serverCpuMs: serverCpu2 - serverCpu1, agentsCpuMs: agentsCpu2 - agentsCpu1, server: rollbackServer },
     memory,
   };
 }
@@ -252,6 +280,7 @@ function print(fig: Figures): void {
   const out = (text = "") => console.log(text);
   out(`\nRolling deployment of a ${(fig.artifact.size / 1e6).toFixed(1)} MB artifact (${fig.artifact.size} bytes) to ${HOSTS} real agents, ${b.batches.length} batches of ${fig.batchSize},`);
   out(`HTTP health check every ${HEALTH.intervalMs} ms; store ${dialect}; ${process.version}; ${availableParallelism()} CPUs;`);
+  out(`hosts (agents and their services; the floor's processes and their services) run at nice ${HOST_NICE}, the server and the floor's file server at 0;`);
   out(`load average before the timed deployment ${fig.loadBefore.map((l) => l.toFixed(1)).join(" / ")} (1/5/15 min; the machine may be shared)\n`);
   const w = [44, 12, 22];
   out(line(["", "time", "aim"], w));
@@ -289,6 +318,18 @@ function print(fig: Figures): void {
   out(`idle ${(fig.idle.ms / 1000).toFixed(1)} s after deploying 1.0.0      ${c(fig.idle.serverCpuMs)}${c(fig.idle.agentsCpuMs)}          ${c(fig.idle.servicesCpuMs)}${c(fig.idle.serverCpuMs + fig.idle.agentsCpuMs + fig.idle.servicesCpuMs)}`);
   const idleCores = (fig.idle.serverCpuMs + fig.idle.agentsCpuMs + fig.idle.servicesCpuMs) / fig.idle.ms;
   out(`  with nothing to deploy the fleet keeps ${idleCores.toFixed(2)} of ${availableParallelism()} CPUs busy: each agent ${((fig.idle.agentsCpuMs / fig.idle.ms / HOSTS) * 100).toFixed(1)}% of a CPU, each service ${((fig.idle.servicesCpuMs / fig.idle.ms / HOSTS) * 100).toFixed(1)}% (health probes every ${HEALTH.intervalMs} ms)`);
+
+  const windowsShown = [["1.0.0 (warm-up)", fig.warm.server], ["2.0.0 (timed)", fig.rollout.server], ["rollback", fig.rollback.server]] as const;
+  out("\nserver, from its /metrics                             " + windowsShown.map(([name]) => name.padStart(18)).join(""));
+  out("event-loop delay p50 / p99 / max, ms                  " + windowsShown.map(([, w]) => `${f0(w.loopDelay.p50)} / ${f0(w.loopDelay.p99)} / ${f0(w.loopDelay.max)}`.padStart(18)).join(""));
+  const routes = [...new Set(windowsShown.flatMap(([, w]) => w.routes.map((r) => r.route)))].filter((r) => r !== "/metrics");
+  for (const route of routes) {
+    const cells = windowsShown.map(([, w]) => {
+      const r = w.routes.find((x) => x.route === route);
+      return (r ? `${r.requests} x ${r.meanMs.toFixed(1)} ms` : "-").padStart(18);
+    });
+    out(`${route.replace("/api/v1", "").padEnd(54)}${cells.join("")}`);
+  }
 
   const m = fig.memory;
   const memRow = (name: string, x: Spread) => out(line([name, f0(x.min), f0(x.median), f0(x.max), String(x.count)], [58, 8, 8, 8, 7]));

@@ -3,8 +3,9 @@
 // host is a plain node process (bench/support/floor-host.ts) that downloads, verifies, unpacks,
 // starts the service and waits for its first healthy probe. Batches run one after the other,
 // each batch's processes all at once, as the rolling deployment does.
+import { spawn, type ChildProcess } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnJsonLineProcess } from "../../test/support/process.ts";
 import type { FloorHostInput, FloorHostResult } from "./floor-host.ts";
@@ -19,7 +20,11 @@ export interface FloorOptions {
   healthPath: string;
   intervalMs: number;
   timeoutMs: number;
+  /** Niceness of the floor's host processes (and so of the services they start), as the agents get. */
+  nice: number;
   log: (message: string) => void;
+  /** Receives what stops everything the floor started, for a bench that must stop before the floor ends. */
+  onStop: (stop: () => Promise<void>) => void;
 }
 
 export interface FloorResult {
@@ -34,10 +39,45 @@ export interface FloorResult {
 
 const FLOOR_HOST = join(import.meta.dirname, "floor-host.ts");
 
+/** Runs one floor host to completion, reniced the moment it is spawned; resolves with what it printed. */
+function runFloorHost(input: FloorHostInput, nice: number, live: Set<ChildProcess>): Promise<FloorHostResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [FLOOR_HOST, JSON.stringify(input)], { stdio: ["ignore", "pipe", "pipe"] });
+    live.add(child);
+    if (nice !== 0 && child.pid !== undefined) setPriority(child.pid, nice);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    child.once("error", reject);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      live.delete(child);
+      try {
+        if (code !== 0) throw new Error(`floor host ${input.address} exited (${signal ?? `code ${code}`}): ${stderr.trim()}`);
+        resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as FloorHostResult);
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  });
+}
+
 export async function runFloor(options: FloorOptions): Promise<FloorResult> {
   const root = await mkdtemp(join(tmpdir(), "slipway-bench-floor-"));
   const servicePids: number[] = [];
+  const live = new Set<ChildProcess>();
   let server: Awaited<ReturnType<typeof spawnJsonLineProcess<{ url: string }>>> | undefined;
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      for (const child of live) child.kill("SIGKILL");
+      await stopGroups(servicePids);
+      await server?.kill("SIGTERM");
+      await rm(root, { recursive: true, force: true });
+    })());
+  options.onStop(stop);
   try {
     const served = join(root, "served");
     await mkdir(served);
@@ -65,10 +105,9 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
             intervalMs: options.intervalMs,
             timeoutMs: options.timeoutMs,
           };
-          const child = await spawnJsonLineProcess<FloorHostResult>([FLOOR_HOST, JSON.stringify(input)], { what: `floor host ${address}`, timeoutMs: 120_000 });
-          servicePids.push(child.summary.pid);
-          await child.exited;
-          return child.summary;
+          const result = await runFloorHost(input, options.nice, live);
+          servicePids.push(result.pid);
+          return result;
         }),
       );
       batchMs.push(performance.now() - batchStart);
@@ -94,9 +133,7 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
       cpuMs: { hosts: results.reduce((sum, r) => sum + r.cpuMs, 0), services: servicesCpu, fileServer: fileServerCpu },
     };
   } finally {
-    await stopGroups(servicePids);
-    await server?.kill("SIGTERM");
-    await rm(root, { recursive: true, force: true });
+    await stop();
   }
 }
 
