@@ -111,7 +111,7 @@ describe("deployment controller", () => {
   it("rolls production back to the previous live release, superseding what was queued", async () => {
     const queuedBehind = (await deploy("4")).body;
     const rollback = await api("POST", "/api/v1/services/shop/environments/production/rollback");
-    assert.equal(rollback.status, 201);
+    assert.equal(rollback.status, 201, JSON.stringify(rollback.body));
     assert.equal(rollback.body.release.version, "2");
     const done = await until(rollback.body.id, ["succeeded"]);
     assert.equal(done.kind, "rollback");

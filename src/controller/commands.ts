@@ -2,7 +2,7 @@
 // environment back to its previous live release. Each goes through the same state machine
 // and compare-and-set write as the controller's own steps.
 import type { Kysely } from "kysely";
-import { conflict } from "../core/errors.ts";
+import { CannotTransitionError, conflict } from "../core/errors.ts";
 import { step } from "../core/rollout/machine.ts";
 import { isTerminal, type DeploymentState } from "../core/rollout/types.ts";
 import type { RolloutOverride } from "../core/manifest/schema.ts";
@@ -56,14 +56,26 @@ export async function rollbackEnvironment(deps: CommandDeps, actor: ActorContext
   const { live, previous } = await liveAndPrevious(deps.db, svc.id, environment);
   if (!live) throw conflict(`${svc.name} has never been deployed to ${environment}`);
   if (!previous) throw conflict(`${svc.name} has no release before ${live.version} in ${environment} to roll back to`);
-  const created = await inTransaction(deps.db, async (trx) => {
-    const rollback = await createDeployment(trx, actor, { service: svc.id, environment, version: previous.version, kind: "rollback" });
-    const others = (await unfinishedDeployments(trx)).filter((d) => d.service_id === svc.id && d.environment === environment && d.id !== rollback.id);
-    for (const other of others) {
-      await commit({ ...deps, db: trx }, other, { state: "cancelled", progress: snapshotOf(other).progress, effects: [], reason: `superseded by rollback ${rollback.id} (by ${actor.actorName})` }, actor.actorName, actor.now);
+  const supersede = () =>
+    inTransaction(deps.db, async (trx) => {
+      const rollback = await createDeployment(trx, actor, { service: svc.id, environment, version: previous.version, kind: "rollback" });
+      const others = (await unfinishedDeployments(trx)).filter((d) => d.service_id === svc.id && d.environment === environment && d.id !== rollback.id);
+      for (const other of others) {
+        await commit({ ...deps, db: trx }, other, { state: "cancelled", progress: snapshotOf(other).progress, effects: [], reason: `superseded by rollback ${rollback.id} (by ${actor.actorName})` }, actor.actorName, actor.now);
+      }
+      return rollback;
+    });
+  // The controller may move a deployment this rollback supersedes (start the queued one) between
+  // our read and our write; the whole transaction is then rolled back and done again on what is
+  // there now.
+  let created: DeploymentRow | undefined;
+  for (let attempt = 1; created === undefined; attempt++) {
+    try {
+      created = await supersede();
+    } catch (error) {
+      if (!(error instanceof CannotTransitionError) || attempt >= 5) throw error;
     }
-    return rollback;
-  });
+  }
   deps.changes.tenantChanged({ tenantId: actor.tenantId, kind: "deployment", id: created.id });
   return created;
 }

@@ -49,6 +49,10 @@ function openPostgres(url: string, poolSize: number): Store {
     },
   };
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: types });
+  // An idle pooled connection that PostgreSQL closes (a restart, a failover, an administrator)
+  // is an 'error' on the pool; unhandled, it would end the process. The pool drops that
+  // connection and opens a new one on the next query, so there is nothing more to do.
+  pool.on("error", (error) => process.emitWarning(`a pooled PostgreSQL connection was closed: ${error.message}`));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: "postgres", location: redactUrl(url), close: () => db.destroy() };
 }
