@@ -6,6 +6,7 @@ import { registerAgentCommand } from "./agent.ts";
 import { registerDeployCommands } from "./deploy.ts";
 import { registerHostsCommand } from "./hosts.ts";
 import { registerLoginCommands } from "./login.ts";
+import { registerPipelineCommands } from "./pipeline.ts";
 import { registerReleaseCommands } from "./release.ts";
 import { registerServerCommand } from "./server.ts";
 import { registerServiceCommands } from "./service.ts";
@@ -37,5 +38,6 @@ registerHostsCommand(program);
 registerAgentCommand(program);
 registerDeployCommands(program);
 registerStatusCommand(program);
+registerPipelineCommands(program);
 
 await runCli(program, process.argv);

@@ -1,12 +1,36 @@
-// Reads slipway.yaml: YAML parsed with positions kept, then validated by the zod schema, so
-// that every error names the line, the column and the field, and an unknown key gets a
-// "did you mean" when a known one is close.
+// Reads slipway.yaml: YAML parsed with positions kept, then validated by a zod schema, so that
+// every error names the line, the column and the field, and an unknown key gets a "did you
+// mean" when a known one is close. The checks across jobs (pipeline/dag.ts) run inside the
+// schema, so their errors point at the line too.
 import { LineCounter, parseDocument, isNode, type Document } from "yaml";
 import { z } from "zod";
-import { invalidInput, type ErrorDetail } from "../errors.ts";
-import { ServiceManifest } from "./schema.ts";
+import { invalidInput } from "../errors.ts";
+import { pipelineFrom, type Pipeline } from "../pipeline/schema.ts";
+import { didYouMean } from "./did-you-mean.ts";
+import { ServiceManifest, SlipwayFile, manifestFrom } from "./schema.ts";
 
+/** The runtime part of slipway.yaml, as a release needs it: `run` is required. */
 export function parseManifest(text: string, file = "slipway.yaml"): ServiceManifest {
+  return parseYaml(ServiceManifest, text, file);
+}
+
+export interface ParsedSlipwayFile {
+  /** How the service runs, when the file says (it has `run`). */
+  manifest?: ServiceManifest;
+  /** How the service is built, tested and released, when the file has jobs. */
+  pipeline?: Pipeline;
+}
+
+/** The whole slipway.yaml: its runtime part, its pipeline, or both. */
+export function parseSlipwayFile(text: string, file = "slipway.yaml"): ParsedSlipwayFile {
+  const parsed = parseYaml(SlipwayFile, text, file);
+  const manifest = manifestFrom(parsed);
+  const pipeline = pipelineFrom(parsed);
+  return { ...(manifest ? { manifest } : {}), ...(pipeline ? { pipeline } : {}) };
+}
+
+/** `text` as YAML validated by `schema`; an invalid_input error naming `file:line:col field` otherwise. */
+function parseYaml<S extends z.ZodType>(schema: S, text: string, file: string): z.output<S> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number) => {
@@ -17,31 +41,63 @@ export function parseManifest(text: string, file = "slipway.yaml"): ServiceManif
     const details = doc.errors.map((e) => ({ field: at(e.pos[0]), message: e.message.split("\n")[0] ?? e.message }));
     throw invalidInput(`${file} is not valid YAML: ${details[0]!.message} (${details[0]!.field})`, details);
   }
-  const parsed = ServiceManifest.safeParse(doc.toJS() ?? {});
+  const parsed = schema.safeParse(doc.toJS() ?? {});
   if (parsed.success) return parsed.data;
-  const details = parsed.error.issues.flatMap((issue) => describeIssue(issue, doc, at));
+  // In the order of the file, so the first error is the first one a reader meets.
+  const located = parsed.error.issues.flatMap((issue) => describeIssue(issue, [], { schema, doc }));
+  const details = located.sort((a, b) => a.offset - b.offset).map(({ offset, path, message }) => ({ field: `${at(offset)} ${path.join(".") || "(top level)"}`, message }));
   const first = details[0]!;
   throw invalidInput(`${file} is invalid: ${first.field}: ${first.message}${details.length > 1 ? ` (and ${details.length - 1} more)` : ""}`, details);
 }
 
-function describeIssue(issue: z.core.$ZodIssue, doc: Document, at: (offset: number) => string): ErrorDetail[] {
-  const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
-  const where = (p: (string | number)[], key?: string) => {
-    const node = key === undefined ? doc.getIn(p, true) : findKeyNode(doc, p, key);
-    const offset = isNode(node) && node.range ? node.range[0] : nearestOffset(doc, p);
-    return `${at(offset)} ${[...p, ...(key === undefined ? [] : [key])].join(".") || "(top level)"}`;
-  };
-  if (issue.code === "unrecognized_keys") {
-    const known = keysAt(ServiceManifest, path);
-    return issue.keys.map((key) => {
-      const suggestion = closest(key, known);
-      return { field: where(path, key), message: `unknown key '${key}'${suggestion ? ` (did you mean '${suggestion}'?)` : ""}` };
-    });
-  }
-  return [{ field: where(path), message: issue.message }];
+interface IssueContext {
+  schema: z.ZodType;
+  doc: Document;
 }
 
-function findKeyNode(doc: Document, path: (string | number)[], key: string): unknown {
+type Path = (string | number)[];
+
+/** A problem at a field of the file, and where in the text that field is. */
+interface Located {
+  offset: number;
+  path: Path;
+  message: string;
+}
+
+/** Details of one issue; `prefix` is where a union's member issue sits (its paths are relative). */
+function describeIssue(issue: z.core.$ZodIssue, prefix: Path, context: IssueContext): Located[] {
+  const { schema, doc } = context;
+  const path = [...prefix, ...issue.path.filter((p): p is string | number => typeof p !== "symbol")];
+  const locateIn = (at: Path, key?: string) => {
+    const node = key === undefined ? doc.getIn(at, true) : findKeyNode(doc, at, key);
+    const offset = isNode(node) && node.range ? node.range[0] : nearestOffset(doc, at);
+    return { offset, path: key === undefined ? at : [...at, key] };
+  };
+  const locate = (message: string, key?: string): Located => ({ ...locateIn(path, key), message });
+  if (issue.code === "unrecognized_keys") {
+    const known = keysAt(schema, path);
+    return issue.keys.map((key) => locate(`unknown key '${key}'${didYouMean(key, known)}`, key));
+  }
+  if (issue.code === "invalid_key") {
+    // A bad key of a map (a job id): point at the key itself, with what a key must be.
+    const key = path.at(-1);
+    const reason = issue.issues.map((i) => i.message).join("; ") || issue.message;
+    if (typeof key === "string") return [{ ...locateIn(path.slice(0, -1), key), message: `'${key}' is not a valid key here: ${reason}` }];
+  }
+  if (issue.code === "invalid_union") {
+    // The member that got furthest says what is wrong (`retry: { max: x }` is a bad max, not
+    // "neither a number nor an object"); when none got past the type, name the types accepted.
+    const deeper = issue.errors.find((member) => member.some((i) => i.code !== "invalid_type" || i.path.length > 0));
+    if (deeper) return deeper.flatMap((i) => describeIssue(i, path, context));
+    const expected = [...new Set(issue.errors.flat().map((i) => (i.code === "invalid_type" ? i.expected : undefined)).filter((e) => e !== undefined))];
+    if (expected.length > 0) return [locate(`expected ${expected.map(article).join(" or ")}`)];
+  }
+  return [locate(issue.message)];
+}
+
+const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
+
+function findKeyNode(doc: Document, path: Path, key: string): unknown {
   const parent = path.length === 0 ? doc.contents : doc.getIn(path, true);
   if (parent && typeof parent === "object" && "items" in parent && Array.isArray(parent.items)) {
     for (const pair of parent.items as { key?: { value?: unknown } }[]) if (pair.key?.value === key) return pair.key;
@@ -49,7 +105,7 @@ function findKeyNode(doc: Document, path: (string | number)[], key: string): unk
   return undefined;
 }
 
-function nearestOffset(doc: Document, path: (string | number)[]): number {
+function nearestOffset(doc: Document, path: Path): number {
   for (let n = path.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
     if (isNode(node) && node.range) return node.range[0];
@@ -57,41 +113,24 @@ function nearestOffset(doc: Document, path: (string | number)[]): number {
   return 0;
 }
 
-/** The keys an object schema accepts at `path`, looking through optional, default and records. */
-function keysAt(schema: z.ZodType, path: (string | number)[]): string[] {
-  let current: unknown = schema;
-  for (const step of [...path, null]) {
-    for (;;) {
-      if (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodNullable) current = current.unwrap();
-      else if (current instanceof z.ZodPipe) current = current.in;
-      else break;
-    }
-    if (step === null) break;
-    if (current instanceof z.ZodObject) current = (current.shape as Record<string, unknown>)[String(step)];
-    else if (current instanceof z.ZodRecord) current = current.valueType;
-    else if (current instanceof z.ZodArray) current = current.element;
-    else return [];
-  }
-  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+/** The schemas a wrapper stands for: optional, default, nullable, a pipe's input, a union's members. */
+function unwrap(schema: unknown): unknown[] {
+  if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault || schema instanceof z.ZodNullable) return unwrap(schema.unwrap());
+  if (schema instanceof z.ZodPipe) return unwrap(schema.in);
+  if (schema instanceof z.ZodUnion) return (schema.options as unknown[]).flatMap(unwrap);
+  return [schema];
 }
 
-/** The known key nearest to `word` by edit distance, if it is near enough to be a typo. */
-export function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+/** The keys the object schemas at `path` accept, looking through wrappers, unions, records and arrays. */
+export function keysAt(schema: z.ZodType, path: Path): string[] {
+  let current = unwrap(schema);
+  for (const step of path) {
+    current = current.flatMap((s) => {
+      if (s instanceof z.ZodObject) return typeof step === "string" && step in s.shape ? unwrap(s.shape[step]) : [];
+      if (s instanceof z.ZodRecord) return unwrap(s.valueType);
+      if (s instanceof z.ZodArray && typeof step === "number") return unwrap(s.element);
+      return [];
+    });
   }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = row;
-  }
-  return previous[b.length]!;
+  return [...new Set(current.flatMap((s) => (s instanceof z.ZodObject ? Object.keys(s.shape) : [])))];
 }

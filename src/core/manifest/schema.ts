@@ -1,5 +1,6 @@
-// The runtime and deployment parts of a service's slipway.yaml: how to run it on a host, how to
-// check it is healthy, the hooks around a switch, and how to roll it out.
+// A service's slipway.yaml. Its runtime and deployment parts: how to run it on a host, how to
+// check it is healthy, the hooks around a switch, and how to roll it out; its pipeline part (how
+// it is built, tested and released) is in ../pipeline/schema.ts.
 //
 //   run:
 //     start: node server.js
@@ -17,6 +18,8 @@
 //     keep_releases: 5
 //     environments: { production: { batch_size: 1 } }
 import { z } from "zod";
+import { pipelineProblems } from "../pipeline/dag.ts";
+import { PipelineFields, type PipelineFieldValues } from "../pipeline/schema.ts";
 import { Duration } from "./duration.ts";
 
 const Command = z.string().min(1).max(4000);
@@ -92,13 +95,50 @@ export const DeploySection = z.strictObject({
 });
 export type DeploySection = z.infer<typeof DeploySection>;
 
-export const ServiceManifest = z.strictObject({
+const RuntimeFields = {
   name: z.string().optional(),
   run: RunSection,
   hooks: Hooks.default({ timeout: 600_000 }),
   deploy: DeploySection.default(DeploySection.parse({})),
-});
+};
+
+/** The checks across the pipeline's jobs, at the paths of the keys they are about. */
+function checkPipeline(file: PipelineFieldValues, ctx: z.RefinementCtx): void {
+  for (const { path, message } of pipelineProblems(file)) ctx.addIssue({ code: "custom", path, message });
+}
+
+/**
+ * The whole slipway.yaml: how the service runs (run, hooks, deploy) and how it is built (the
+ * pipeline keys of pipeline/schema.ts), or either alone. See parseSlipwayFile.
+ */
+export const SlipwayFile = z
+  .strictObject({ ...RuntimeFields, run: RunSection.optional(), hooks: Hooks.optional(), deploy: DeploySection.optional(), ...PipelineFields })
+  .superRefine((file, ctx) => {
+    checkPipeline(file, ctx);
+    for (const key of ["hooks", "deploy"] as const) {
+      if (file[key] !== undefined && file.run === undefined) ctx.addIssue({ code: "custom", path: [key], message: `${key} needs run: how the service starts on a host` });
+    }
+    const given = (["run", "hooks", "deploy", "on", "env", "quarantine", "jobs"] as const).filter((key) => file[key] !== undefined);
+    if (given.length === 0) ctx.addIssue({ code: "custom", path: [], message: "nothing is defined: give run (how the service runs), jobs (its pipeline), or both" });
+  });
+export type SlipwayFile = z.infer<typeof SlipwayFile>;
+
+type Runtime = z.infer<z.ZodObject<typeof RuntimeFields>>;
+const runtimeOf = ({ name, run, hooks, deploy }: Runtime): Runtime => (name === undefined ? { run, hooks, deploy } : { name, run, hooks, deploy });
+
+/**
+ * What a release runs: the runtime part of its artifact's slipway.yaml, where `run` is required.
+ * The pipeline keys are accepted and checked (it is the same file) but not kept: a release
+ * carries only what hosts need.
+ */
+export const ServiceManifest = z.strictObject({ ...RuntimeFields, ...PipelineFields }).superRefine(checkPipeline).transform(runtimeOf);
 export type ServiceManifest = z.infer<typeof ServiceManifest>;
+
+/** The runtime part of a whole file as a release would carry it; undefined when it has no run. */
+export function manifestFrom(file: SlipwayFile): ServiceManifest | undefined {
+  if (file.run === undefined) return undefined;
+  return runtimeOf({ name: file.name, run: file.run, hooks: file.hooks ?? RuntimeFields.hooks.parse(undefined), deploy: file.deploy ?? RuntimeFields.deploy.parse(undefined) });
+}
 
 /** The rollout settings for one environment: the defaults, overridden by the environment's own. */
 export type RolloutSettings = Omit<DeploySection, "environments">;

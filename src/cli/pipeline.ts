@@ -1,0 +1,10 @@
+// `slipway pipeline`: the command group for pipelines. Each subcommand registers itself on the
+// one group created here.
+import type { Command } from "commander";
+import { registerPipelineValidateCommand } from "./pipeline-validate.ts";
+
+export function registerPipelineCommands(program: Command): Command {
+  const pipeline = program.command("pipeline").description("pipelines: the jobs that build, test and release a service");
+  registerPipelineValidateCommand(pipeline);
+  return pipeline;
+}
