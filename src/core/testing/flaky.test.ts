@@ -74,9 +74,11 @@ describe("flakeRate", () => {
 });
 
 describe("quarantineDecision", () => {
-  it("quarantines once min_runs are reached and the rate reaches the threshold", () => {
-    const decision = quarantineDecision(history("passed", "flaky", "passed", "passed", "passed"), policy({ flake_rate: 0.2, min_runs: 5 }));
-    assert.deepEqual(decision, { quarantine: true, rate: 0.2, runs: 5, reason: "flaky in 1 of the last 5 runs (20%), at or above the 20% threshold" });
+  it("quarantines once min_runs are reached and the rate is above the threshold", () => {
+    const decision = quarantineDecision(history("passed", "flaky", "passed", "flaky", "passed"), policy({ flake_rate: 0.2, min_runs: 5 }));
+    assert.deepEqual(decision, { quarantine: true, rate: 0.4, runs: 5, reason: "flaky in 2 of the last 5 runs (40%), above the 20% threshold" });
+    const atThreshold = quarantineDecision(history("passed", "flaky", "passed", "passed", "passed"), policy({ flake_rate: 0.2, min_runs: 5 }));
+    assert.deepEqual(atThreshold, { quarantine: false, rate: 0.2, runs: 5, reason: "flaky in 1 of the last 5 runs (20%), not above the 20% threshold" });
   });
 
   it("waits for min_runs, however flaky the first runs", () => {

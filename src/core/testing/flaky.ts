@@ -109,7 +109,7 @@ const percent = (rate: number) => `${Math.round(rate * 1000) / 10}%`;
 /**
  * Whether automatic quarantine takes a test, from its history (oldest first): once it has
  * `min_runs` runs (or a full window, when the window is the smaller), when its flake rate
- * reaches `flake_rate`. Quarantine by hand is kept apart and is not decided here.
+ * is above `flake_rate`. Quarantine by hand is kept apart and is not decided here.
  */
 export function quarantineDecision(history: readonly { outcome: TestOutcome }[], policy: QuarantinePolicy): QuarantineDecision {
   const { flakes, runs } = countFlakes(history, policy.window);
@@ -119,8 +119,8 @@ export function quarantineDecision(history: readonly { outcome: TestOutcome }[],
   const needed = Math.min(policy.min_runs, policy.window);
   if (runs < needed) return decision(false, `${runs} of the ${needed} runs needed before the flake rate counts`);
   const observed = `flaky in ${flakes} of the last ${runs} runs (${percent(rate)})`;
-  if (rate >= policy.flake_rate) return decision(true, `${observed}, at or above the ${percent(policy.flake_rate)} threshold`);
-  return decision(false, `${observed}, under the ${percent(policy.flake_rate)} threshold`);
+  if (rate > policy.flake_rate) return decision(true, `${observed}, above the ${percent(policy.flake_rate)} threshold`);
+  return decision(false, `${observed}, not above the ${percent(policy.flake_rate)} threshold`);
 }
 
 export interface JobVerdict {
