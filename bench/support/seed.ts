@@ -9,6 +9,7 @@ import type { Store } from "../../src/store/connection.ts";
 import type { ActorContext } from "../../src/store/audit.ts";
 import { migrate } from "../../src/store/migrations/index.ts";
 import { createService } from "../../src/store/services.ts";
+import { ServiceCreate } from "../../src/contracts/services.ts";
 import { createTenant } from "../../src/store/tenants.ts";
 
 export interface Seeded {
@@ -67,14 +68,14 @@ export async function seedStore(store: Store, size: { tenants: number; services:
         tokens.push(token.token);
         for (let s = 0; s < servicesPerTenant[i]!; s++) {
           const name = `team-${i}-svc-${s}`;
-          await createService(trx, { ...actor, tenantId: tenant.id }, {
+          await createService(trx, { ...actor, tenantId: tenant.id }, ServiceCreate.parse({
             name,
             repository_url: `https://git.example.com/team-${i}/${name}.git`,
             environments: [
               { name: "staging", selector: { env: "staging" } },
               { name: "production", selector: { env: "production", role: "web" } },
             ],
-          });
+          }));
         }
       }
     });

@@ -13,7 +13,7 @@ import { ERROR_CODES, SlipwayError, httpStatusOf, invalidInput, type ErrorCode }
 import { ErrorBody } from "../contracts/common.ts";
 import { Host } from "../contracts/hosts.ts";
 import { Artifact, Release, type ReleaseCreate } from "../contracts/releases.ts";
-import { Service, type ServiceCreate } from "../contracts/services.ts";
+import { Service, type ServiceCreateInput } from "../contracts/services.ts";
 import { Tenant, TenantCreated, Token, TokenCreated, User, WhoAmI, type RoleName } from "../contracts/tenancy.ts";
 import { resolveConnection, type Connection, type ConnectionOptions } from "./config.ts";
 import { JSON_FLAG_HELP } from "./output.ts";
@@ -121,7 +121,7 @@ export class ApiClient {
   revokeToken = (id: string) => this.request(Token, "DELETE", `/tokens/${encodeURIComponent(id)}`);
 
   listServices = () => this.request(listOf(Service), "GET", "/services");
-  createService = (input: ServiceCreate) => this.request(Service, "POST", "/services", input);
+  createService = (input: ServiceCreateInput) => this.request(Service, "POST", "/services", input);
   getService = (name: string) => this.request(Service, "GET", `/services/${encodeURIComponent(name)}`);
 
   listReleases = (service: string) => this.request(listOf(Release), "GET", `/services/${encodeURIComponent(service)}/releases`);

@@ -1,13 +1,13 @@
 // `slipway service`: register a service (a git repository and its environments in order) and
 // look at the ones registered.
 import type { Command } from "commander";
-import type { Environment, Service } from "../contracts/services.ts";
+import type { EnvironmentInput, Service } from "../contracts/services.ts";
 import { parseSelector } from "../core/hosts/selector.ts";
 import { apiCommand, clientFor } from "./client.ts";
 import { collect, emit, emitList, formatLabels, renderTable, shortTime, type Column } from "./output.ts";
 
 /** `production:role=web,region=eu` -> an environment named production selecting those labels. */
-export function parseEnvironment(text: string): Environment {
+export function parseEnvironment(text: string): EnvironmentInput {
   const colon = text.indexOf(":");
   if (colon < 0) return { name: text.trim(), selector: {} };
   return { name: text.slice(0, colon).trim(), selector: parseSelector(text.slice(colon + 1), "--env") };

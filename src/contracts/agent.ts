@@ -9,13 +9,14 @@
 //   GET  /api/v1/artifacts/:sha256       (Range supported)  -> artifact bytes
 import { z } from "zod";
 import { Labels, Sha256 } from "./common.ts";
-import { Host } from "./hosts.ts";
+import { HOST_ROLES, Host } from "./hosts.ts";
 
 export const AgentRegister = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/),
   address: z.string().min(1).max(253),
   labels: Labels.default({}),
   version: z.string().max(50).default("unknown"),
+  roles: z.array(z.enum(HOST_ROLES)).min(1).default(["host"]).describe("host: receives releases; runner: takes pipeline jobs"),
 });
 export type AgentRegister = z.infer<typeof AgentRegister>;
 

@@ -2,6 +2,9 @@
 import { z } from "zod";
 import { Labels, Timestamp } from "./common.ts";
 
+export const HOST_ROLES = ["host", "runner"] as const;
+export type HostRole = (typeof HOST_ROLES)[number];
+
 export const Host = z.object({
   id: z.string(),
   name: z.string(),
@@ -11,6 +14,7 @@ export const Host = z.object({
   last_heartbeat_at: Timestamp,
   reachable: z.boolean().describe("false once the host has missed several heartbeats"),
   agent_version: z.string().nullable(),
+  roles: z.array(z.enum(HOST_ROLES)),
 });
 export type Host = z.infer<typeof Host>;
 

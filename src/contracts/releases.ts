@@ -20,6 +20,8 @@ export const Release = z.object({
   artifact_size: z.number().int(),
   created_by: z.string(),
   created_at: Timestamp,
+  pipeline_run_id: z.string().nullable().describe("the pipeline run that built it, if one did"),
+  author: z.string().nullable().describe("the author of the release's commit, when a pipeline built it"),
   manifest: z.unknown().nullable().describe("the slipway.yaml found at the root of a .tar.gz artifact, parsed; null when there is none"),
 });
 export type Release = z.infer<typeof Release>;

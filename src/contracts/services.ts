@@ -2,10 +2,21 @@
 import { z } from "zod";
 import { Labels, Slug, Timestamp } from "./common.ts";
 
+const BranchName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/, "a git branch name");
+
+export const GitRefs = z.strictObject({
+  tag: z.boolean().default(false).describe("tag the deployed commit deploy/<environment>/<n>"),
+  live_branch: BranchName.optional().describe("moved to the deployed commit"),
+  last_live_branch: BranchName.optional().describe("moved to where live_branch was"),
+});
+export type GitRefs = z.infer<typeof GitRefs>;
+
 export const Environment = z.strictObject({
   name: Slug,
   selector: Labels.default({}).describe("hosts whose labels include all of these"),
   production: z.boolean().optional().describe("deploying here needs the deployer role; defaults to true for 'production' and 'prod'"),
+  auto: z.boolean().default(false).describe("deploy automatically: the first environment each new release from a pipeline, a later one each release the environment before it deployed successfully"),
+  git_refs: GitRefs.nullable().default(null).describe("refs Slipway pushes to the repository after a successful deployment here"),
 });
 export type Environment = z.infer<typeof Environment>;
 
@@ -43,6 +54,9 @@ export const ServiceCreate = z.strictObject({
   environments: Environments.default([]),
 });
 export type ServiceCreate = z.infer<typeof ServiceCreate>;
+/** What a client sends: defaults may be left out. */
+export type ServiceCreateInput = z.input<typeof ServiceCreate>;
+export type EnvironmentInput = z.input<typeof Environment>;
 
 export const ServiceUpdate = z.strictObject({
   revision: z.number().int().describe("the revision this change was made against; a stale one is refused"),

@@ -24,10 +24,11 @@ export function toHostView(host: HostsTable, state: HostServicesTable | undefine
   };
 }
 
-/** The hosts an environment selects, in rollout order: grouped by region, then by name. */
+/** The hosts an environment selects, in rollout order: grouped by region, then by name. Runner-only agents are never deployment targets. */
 export async function selectEnvironmentHosts(db: Kysely<Database>, tenantId: string, selector: Record<string, string>): Promise<HostsTable[]> {
   const rows = await db.selectFrom("hosts").selectAll().where("tenant_id", "=", tenantId).execute();
   return rows
+    .filter((row) => (JSON.parse(row.roles) as string[]).includes("host"))
     .filter((row) => matchesSelector(JSON.parse(row.labels) as Record<string, string>, selector))
     .sort((a, b) => regionOf(a).localeCompare(regionOf(b)) || a.name.localeCompare(b.name, undefined, { numeric: true }));
 }

@@ -4,7 +4,7 @@
 // replicas that do not share this process fall back to periodic re-reads.
 import { EventEmitter } from "node:events";
 
-export type ChangeKind = "deployment" | "host" | "release" | "service";
+export type ChangeKind = "deployment" | "host" | "release" | "service" | "run" | "job";
 
 export interface TenantChange {
   tenantId: string;
@@ -30,15 +30,37 @@ export class Changes {
 
   /** Resolves when the host's desired state changes or after `timeoutMs`, whichever is first. */
   waitForHost(hostId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.waitFor(`host:${hostId}`, timeoutMs, signal);
+  }
+
+  /** A tenant has newly queued pipeline jobs: runners waiting for work look again. */
+  jobsQueued(tenantId: string): void {
+    this.emitter.emit(`jobs:${tenantId}`);
+  }
+
+  waitForJobs(tenantId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.waitFor(`jobs:${tenantId}`, timeoutMs, signal);
+  }
+
+  /** A job has new log lines or finished: followers of its log read on. */
+  jobLogged(jobId: string): void {
+    this.emitter.emit(`log:${jobId}`);
+  }
+
+  waitForJobLog(jobId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.waitFor(`log:${jobId}`, timeoutMs, signal);
+  }
+
+  private waitFor(topic: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.emitter.off(`host:${hostId}`, done);
+        this.emitter.off(topic, done);
         signal?.removeEventListener("abort", done);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
-      this.emitter.on(`host:${hostId}`, done);
+      this.emitter.on(topic, done);
       signal?.addEventListener("abort", done);
     });
   }

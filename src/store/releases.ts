@@ -49,40 +49,53 @@ const toRelease = (row: ReleasesTable, service: string): Release => ({
   artifact_size: row.artifact_size,
   created_by: row.created_by,
   created_at: iso(row.created_at),
+  pipeline_run_id: row.pipeline_run_id,
+  author: row.author,
   manifest: row.manifest === null ? null : (JSON.parse(row.manifest) as unknown),
 });
 
+/** Where a release came from, when a pipeline run built it. */
+export interface ReleaseOrigin {
+  pipelineRunId: string;
+  author: string;
+}
+
 /** `manifest` is the parsed slipway.yaml found in the artifact, or null when it has none. */
-export async function createRelease(db: Kysely<Database>, actor: ActorContext, serviceNameOrId: string, input: ReleaseCreate, manifest: ServiceManifest | null): Promise<Release> {
+export async function createRelease(db: Kysely<Database>, actor: ActorContext, serviceNameOrId: string, input: ReleaseCreate, manifest: ServiceManifest | null, origin?: ReleaseOrigin): Promise<Release> {
   try {
-    return await inTransaction(db, async (trx) => {
-      const service = await getService(trx, actor.tenantId, serviceNameOrId);
-      const artifact = await trx.selectFrom("artifacts").selectAll().where("tenant_id", "=", actor.tenantId).where("sha256", "=", input.artifact_sha256).executeTakeFirst();
-      if (!artifact) {
-        throw invalidInput(`no artifact with sha256 ${input.artifact_sha256} has been uploaded`, [{ field: "artifact_sha256", message: "upload the artifact first (PUT /api/v1/artifacts)" }]);
-      }
-      const existing = await trx.selectFrom("releases").select("id").where("service_id", "=", service.id).where("version", "=", input.version).executeTakeFirst();
-      if (existing) throw conflict(`release ${input.version} of ${service.name} already exists; releases are immutable`);
-      const row: ReleasesTable = {
-        id: newId("rel", actor.now),
-        tenant_id: actor.tenantId,
-        service_id: service.id,
-        version: input.version,
-        git_sha: input.git_sha ?? null,
-        artifact_sha256: artifact.sha256,
-        artifact_size: artifact.size,
-        created_by: actor.actorName,
-        created_at: actor.now,
-        manifest: manifest === null ? null : JSON.stringify(manifest),
-      };
-      await trx.insertInto("releases").values(row).execute();
-      await recordAudit(trx, actor, "release.create", { type: "release", id: row.id }, { service: service.name, version: row.version, git_sha: row.git_sha, artifact_sha256: row.artifact_sha256 });
-      return toRelease(row, service.name);
-    });
+    return await inTransaction(db, (trx) => insertRelease(trx, actor, serviceNameOrId, input, manifest, origin));
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict(`release ${input.version} of ${serviceNameOrId} already exists; releases are immutable`);
     throw error;
   }
+}
+
+/** Records a release inside the caller's transaction (a pipeline run records it with the run's end). */
+export async function insertRelease(trx: Kysely<Database>, actor: ActorContext, serviceNameOrId: string, input: ReleaseCreate, manifest: ServiceManifest | null, origin?: ReleaseOrigin): Promise<Release> {
+    const service = await getService(trx, actor.tenantId, serviceNameOrId);
+    const artifact = await trx.selectFrom("artifacts").selectAll().where("tenant_id", "=", actor.tenantId).where("sha256", "=", input.artifact_sha256).executeTakeFirst();
+    if (!artifact) {
+      throw invalidInput(`no artifact with sha256 ${input.artifact_sha256} has been uploaded`, [{ field: "artifact_sha256", message: "upload the artifact first (PUT /api/v1/artifacts)" }]);
+    }
+    const existing = await trx.selectFrom("releases").select("id").where("service_id", "=", service.id).where("version", "=", input.version).executeTakeFirst();
+    if (existing) throw conflict(`release ${input.version} of ${service.name} already exists; releases are immutable`);
+    const row: ReleasesTable = {
+      id: newId("rel", actor.now),
+      tenant_id: actor.tenantId,
+      service_id: service.id,
+      version: input.version,
+      git_sha: input.git_sha ?? null,
+      artifact_sha256: artifact.sha256,
+      artifact_size: artifact.size,
+      created_by: actor.actorName,
+      created_at: actor.now,
+      manifest: manifest === null ? null : JSON.stringify(manifest),
+      pipeline_run_id: origin?.pipelineRunId ?? null,
+      author: origin?.author ?? null,
+    };
+    await trx.insertInto("releases").values(row).execute();
+    await recordAudit(trx, actor, "release.create", { type: "release", id: row.id }, { service: service.name, version: row.version, git_sha: row.git_sha, artifact_sha256: row.artifact_sha256, ...(origin ? { pipeline_run_id: origin.pipelineRunId } : {}) });
+    return toRelease(row, service.name);
 }
 
 export async function listReleases(db: Kysely<Database>, tenantId: string, serviceNameOrId: string, limit = 100): Promise<Release[]> {

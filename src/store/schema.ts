@@ -47,6 +47,10 @@ export interface ServicesTable {
   created_at: number;
   updated_at: number;
   revision: number;
+  /** Shared with the git host to sign push webhooks (HMAC needs it in the clear). */
+  webhook_secret: string | null;
+  /** The last pipeline run number given out. */
+  run_counter: number;
 }
 
 export interface HostsTable {
@@ -59,6 +63,8 @@ export interface HostsTable {
   last_heartbeat_at: number;
   desired_generation: number;
   agent_version: string | null;
+  /** JSON list: "host" (a deployment target), "runner" (takes pipeline jobs), or both. */
+  roles: string;
 }
 
 export interface ArtifactsTable {
@@ -79,6 +85,8 @@ export interface ReleasesTable {
   created_by: string;
   created_at: number;
   manifest: string | null;
+  pipeline_run_id: string | null;
+  author: string | null;
 }
 
 export interface AuditLogTable {
@@ -181,6 +189,135 @@ export interface HostLogsTable {
   at: number;
 }
 
+export interface PipelineRunsTable {
+  id: string;
+  tenant_id: string;
+  service_id: string;
+  number: number;
+  state: string;
+  trigger: string;
+  branch: string | null;
+  sha: string;
+  message: string;
+  author: string;
+  triggered_by: string;
+  /** The parsed pipeline of the run's commit (JSON), so later edits don't change a running run. */
+  pipeline: string;
+  git_describe: string | null;
+  reason: string | null;
+  release_id: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  version: number;
+}
+
+export interface PipelineJobsTable {
+  id: string;
+  run_id: string;
+  tenant_id: string;
+  job_key: string;
+  shard_index: number;
+  shard_total: number;
+  state: string;
+  /** runs_on as given in slipway.yaml (JSON). */
+  labels: string;
+  test_files: string;
+  attempt: number;
+  max_attempts: number;
+  retry_when: string;
+  runner_id: string | null;
+  steps: string;
+  tests: string | null;
+  kept_sha256: string | null;
+  reason: string | null;
+  cancel_requested: number;
+  queued_at: number | null;
+  claimed_at: number | null;
+  heartbeat_at: number | null;
+  started_at: number | null;
+  finished_at: number | null;
+  log_seq: number;
+}
+
+export interface JobLogsTable {
+  id: Generated<number>;
+  job_id: string;
+  seq: number;
+  attempt: number;
+  step: number;
+  stream: string;
+  at: number;
+  text: string;
+}
+
+export interface TestResultsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  service_id: string;
+  run_id: string;
+  job_id: string;
+  sha: string;
+  test_id: string;
+  name: string;
+  classname: string | null;
+  file: string | null;
+  outcome: string;
+  quarantined: number;
+  duration_ms: number;
+  attempts: number;
+  message: string | null;
+  at: number;
+}
+
+export interface TestFileTimingsTable {
+  service_id: string;
+  file: string;
+  duration_ms: number;
+  updated_at: number;
+}
+
+export interface TestQuarantineTable {
+  service_id: string;
+  test_id: string;
+  tenant_id: string;
+  reason: string;
+  automatic: number;
+  created_by: string;
+  created_at: number;
+}
+
+export interface ServiceVariablesTable {
+  service_id: string;
+  name: string;
+  tenant_id: string;
+  value: string;
+  secret: number;
+  updated_at: number;
+}
+
+export interface ServiceGitStateTable {
+  service_id: string;
+  heads: string;
+  polled_at: number | null;
+  error: string | null;
+  schedule_fired: string;
+}
+
+export interface GitRefUpdatesTable {
+  id: string;
+  tenant_id: string;
+  service_id: string;
+  deployment_id: string;
+  sha: string;
+  refs: string;
+  state: string;
+  attempts: number;
+  error: string | null;
+  created_at: number;
+  done_at: number | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -197,4 +334,13 @@ export interface Database {
   environment_history: EnvironmentHistoryTable;
   agent_tasks: AgentTasksTable;
   host_logs: HostLogsTable;
+  pipeline_runs: PipelineRunsTable;
+  pipeline_jobs: PipelineJobsTable;
+  job_logs: JobLogsTable;
+  test_results: TestResultsTable;
+  test_file_timings: TestFileTimingsTable;
+  test_quarantine: TestQuarantineTable;
+  service_variables: ServiceVariablesTable;
+  service_git_state: ServiceGitStateTable;
+  git_ref_updates: GitRefUpdatesTable;
 }

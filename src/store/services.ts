@@ -14,14 +14,15 @@ type ResolvedEnvironment = Required<Environment>;
 const PRODUCTION_NAMES = new Set(["production", "prod"]);
 
 function resolveEnvironments(environments: Environment[]): ResolvedEnvironment[] {
-  return environments.map((env) => ({ name: env.name, selector: env.selector, production: env.production ?? PRODUCTION_NAMES.has(env.name) }));
+  return environments.map((env) => ({ name: env.name, selector: env.selector, production: env.production ?? PRODUCTION_NAMES.has(env.name), auto: env.auto, git_refs: env.git_refs }));
 }
 
 const toService = (row: ServicesTable): Service => ({
   id: row.id,
   name: row.name,
   repository_url: row.repository_url,
-  environments: JSON.parse(row.environments) as ResolvedEnvironment[],
+  // Environments stored before `auto` and `git_refs` existed read as their defaults.
+  environments: (JSON.parse(row.environments) as ResolvedEnvironment[]).map((env) => ({ ...env, auto: env.auto ?? false, git_refs: env.git_refs ?? null })),
   revision: row.revision,
   created_at: iso(row.created_at),
   updated_at: iso(row.updated_at),
@@ -37,6 +38,8 @@ export async function createService(db: Kysely<Database>, actor: ActorContext, i
     created_at: actor.now,
     updated_at: actor.now,
     revision: 1,
+    webhook_secret: null,
+    run_counter: 0,
   };
   try {
     await inTransaction(db, async (trx) => {

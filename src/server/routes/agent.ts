@@ -17,8 +17,8 @@ export function agentRoutes(app: TypedApp, { store: { db }, changes, clock }: Ap
   const tags = ["agent"];
   app.post("/agent/register", { schema: { tags, body: AgentRegister, response: { 200: AgentRegistered, ...errorResponses } } }, async (request) => {
     const { actor } = authorize(request, "host:register", clock());
-    const { version, ...host } = request.body;
-    const registered = await registerHost(db, actor, { ...host, agentVersion: version });
+    const { version, roles, ...host } = request.body;
+    const registered = await registerHost(db, actor, { ...host, agentVersion: version, roles });
     changes.tenantChanged({ tenantId: actor.tenantId, kind: "host", id: registered.id });
     return { host: registered, heartbeat_interval_ms: HEARTBEAT_INTERVAL_MS, poll_timeout_ms: POLL_TIMEOUT_MS };
   });

@@ -2,20 +2,11 @@
 import { z } from "zod";
 import { ServiceParams } from "../../contracts/services.ts";
 import { Release, ReleaseCreate, ReleaseParams } from "../../contracts/releases.ts";
-import type { BlobStore } from "../../artifacts/blob-store.ts";
-import { readFileFromTarball } from "../../artifacts/tarball.ts";
-import { parseManifest } from "../../core/manifest/parse.ts";
-import type { ServiceManifest } from "../../core/manifest/schema.ts";
+import { manifestOf } from "../../artifacts/manifest.ts";
 import { createRelease, getRelease, hasArtifact, listReleases } from "../../store/releases.ts";
 import type { AppDeps, TypedApp } from "../app.ts";
 import { authorize } from "../auth.ts";
 import { errorResponses, listOf } from "./responses.ts";
-
-/** The artifact's slipway.yaml, parsed and validated; a bad one refuses the release, naming the line. */
-async function manifestOf(blobs: BlobStore, sha256: string): Promise<ServiceManifest | null> {
-  const text = await readFileFromTarball(blobs.pathOf(sha256), "slipway.yaml");
-  return text === undefined ? null : parseManifest(text, "slipway.yaml (in the artifact)");
-}
 
 export function releaseRoutes(app: TypedApp, { store: { db }, blobs, clock }: AppDeps): void {
   const tags = ["releases"];

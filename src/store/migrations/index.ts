@@ -6,6 +6,7 @@ import type { Dialect } from "../connection.ts";
 import type { Database } from "../schema.ts";
 import * as foundation from "./001-foundation.ts";
 import * as deployments from "./002-deployments.ts";
+import * as pipelines from "./003-pipelines.ts";
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -16,7 +17,11 @@ type Step = { up(db: Kysely<unknown>, context: MigrationContext): Promise<void> 
 const STEPS: Record<string, Step> = {
   "001-foundation": foundation,
   "002-deployments": deployments,
+  "003-pipelines": pipelines,
 };
+
+/** Every migration, in the order they apply. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(STEPS);
 
 export async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<MigrationResultSet> {
   const migrations: Record<string, Migration> = {};

@@ -1,0 +1,110 @@
+// Starting a pipeline run: read slipway.yaml at the commit from the service's mirror, expand the
+// jobs into shards (test files split by their last timings), and record the run. A push whose
+// slipway.yaml is broken still gets a run — failed, with the file's error as its reason — so
+// the author sees why nothing was built; a person asking for a run gets the error directly.
+import { join } from "node:path";
+import { matchesGlob } from "node:path/posix";
+import type { Kysely } from "kysely";
+import { SlipwayError, invalidInput } from "../core/errors.ts";
+import { parseSlipwayFile } from "../core/manifest/parse.ts";
+import { topologicalOrder } from "../core/pipeline/dag.ts";
+import type { Pipeline } from "../core/pipeline/schema.ts";
+import { splitByTimings } from "../core/testing/split.ts";
+import type { Trigger } from "../contracts/pipelines.ts";
+import { commitInfo, describe, ensureMirror, fetchMirror, listFilesAt, readFileAt } from "../git/mirror.ts";
+import type { ActorContext } from "../store/audit.ts";
+import type { Changes } from "../store/changes.ts";
+import { createRun, transitionRun, type NewJob } from "../store/pipeline-runs.ts";
+import type { Database, PipelineRunsTable } from "../store/schema.ts";
+import { fileTimings } from "../store/test-results.ts";
+
+export interface RunStartDeps {
+  db: Kysely<Database>;
+  changes: Changes;
+  /** Where the services' bare mirrors live. */
+  gitDir: string;
+}
+
+export interface RunRequest {
+  service: { id: string; repository_url: string };
+  trigger: Trigger;
+  branch?: string | undefined;
+  sha?: string | undefined;
+}
+
+export const mirrorDirOf = (gitDir: string, serviceId: string): string => join(gitDir, `${serviceId}.git`);
+
+/** The branch a run without one builds: main, master, or the only branch there is. */
+export function defaultBranch(heads: Map<string, string>): string | undefined {
+  for (const name of ["main", "master", "trunk"]) if (heads.has(name)) return name;
+  return heads.size === 1 ? [...heads.keys()][0] : undefined;
+}
+
+export async function startRun(deps: RunStartDeps, actor: ActorContext, request: RunRequest, known?: { heads: Map<string, string> }): Promise<PipelineRunsTable> {
+  const dir = mirrorDirOf(deps.gitDir, request.service.id);
+  let heads = known?.heads;
+  if (!heads) {
+    await ensureMirror(dir, request.service.repository_url);
+    heads = await fetchMirror(dir);
+  }
+  const branch = request.branch ?? defaultBranch(heads);
+  if (branch === undefined) throw invalidInput("say which branch to build: the repository has no main or master branch", [{ field: "branch", message: `one of ${[...heads.keys()].slice(0, 10).join(", ") || "(no branches)"}` }]);
+  const sha = request.sha ?? heads.get(branch);
+  if (sha === undefined) throw invalidInput(`the repository has no branch '${branch}'`, [{ field: "branch", message: "no such branch" }]);
+
+  const commit = await commitInfo(dir, sha).catch((error: unknown) => {
+    throw invalidInput(`commit ${sha} is not in the repository`, [{ field: "sha", message: error instanceof Error ? error.message : String(error) }]);
+  });
+  const author = `${commit.author_name} <${commit.author_email}>`;
+  const base = { serviceId: request.service.id, trigger: request.trigger, branch, sha: commit.sha, message: commit.message, author, gitDescribe: await describe(dir, commit.sha).catch(() => null) };
+
+  let pipeline: Pipeline;
+  let jobs: NewJob[];
+  try {
+    pipeline = await pipelineAt(dir, commit.sha);
+    jobs = await expandJobs(deps.db, dir, commit.sha, request.service.id, pipeline);
+  } catch (error) {
+    if (!(error instanceof SlipwayError) || request.trigger === "manual") throw error;
+    // A pushed commit with a broken file: recorded as a failed run that says what is wrong.
+    const { run } = await createRun(deps.db, actor, { ...base, pipeline: { jobs: {} }, jobs: [], supersede: false });
+    await transitionRun(deps.db, run, "failed", actor.now, error.message);
+    deps.changes.tenantChanged({ tenantId: actor.tenantId, kind: "run", id: run.id });
+    return { ...run, state: "failed", reason: error.message };
+  }
+  const { run } = await createRun(deps.db, actor, { ...base, pipeline, jobs, supersede: request.trigger === "push" && pipeline.on.supersede });
+  deps.changes.tenantChanged({ tenantId: actor.tenantId, kind: "run", id: run.id });
+  return run;
+}
+
+/** The pipeline of slipway.yaml at a commit; an error names the file's line when it is wrong. */
+export async function pipelineAt(dir: string, sha: string): Promise<Pipeline> {
+  const text = await readFileAt(dir, sha, "slipway.yaml");
+  if (text === null) throw invalidInput(`there is no slipway.yaml at the root of ${sha.slice(0, 12)}`, [{ field: "slipway.yaml", message: "missing" }]);
+  const { pipeline } = parseSlipwayFile(text, `slipway.yaml@${sha.slice(0, 12)}`);
+  if (!pipeline) throw invalidInput(`slipway.yaml at ${sha.slice(0, 12)} has no jobs`, [{ field: "slipway.yaml jobs", message: "add a jobs section to build this service" }]);
+  return pipeline;
+}
+
+/** Every job as one row per shard, in the order they can run; test files are split by timings. */
+async function expandJobs(db: Kysely<Database>, dir: string, sha: string, serviceId: string, pipeline: Pipeline): Promise<NewJob[]> {
+  const needsFiles = Object.values(pipeline.jobs).some((job) => job.tests !== undefined);
+  const files = needsFiles ? await listFilesAt(dir, sha) : [];
+  const timings = needsFiles ? await fileTimings(db, serviceId) : new Map<string, number>();
+  const rows: NewJob[] = [];
+  for (const key of topologicalOrder(pipeline.jobs)) {
+    const job = pipeline.jobs[key]!;
+    const common = { key, labels: job.runs_on ?? null, maxAttempts: job.retry.max + 1, retryWhen: job.retry.when };
+    if (!job.tests) {
+      rows.push({ ...common, shardIndex: 0, shardTotal: 1, testFiles: [] });
+      continue;
+    }
+    const testFiles = files.filter((file) => job.tests!.files.some((glob) => matchesGlob(file, glob)));
+    if (testFiles.length === 0) throw invalidInput(`job ${key}: no file in the repository matches ${job.tests.files.join(", ")}`, [{ field: `jobs.${key}.tests.files`, message: "matches no file" }]);
+    // Never more shards than files: an empty shard would run the command with no files, which
+    // many test runners read as "run everything".
+    const shards = Math.min(job.parallelism, testFiles.length);
+    const split = splitByTimings(testFiles, timings, shards);
+    split.shards.forEach((shard, index) => rows.push({ ...common, shardIndex: index, shardTotal: shards, testFiles: shard.files }));
+  }
+  return rows;
+}
