@@ -1,7 +1,7 @@
 // Adapts node:sqlite's DatabaseSync to the better-sqlite3-shaped interface Kysely's SQLite
 // dialect expects: parameters arrive as an array and booleans become 0/1.
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
-import { SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type Kysely, type MigrationLockOptions, type SqliteDatabase, type SqliteStatement } from "kysely";
+import { CompiledQuery, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type DialectAdapter, type Driver, type Kysely, type MigrationLockOptions, type SqliteDatabase, type SqliteStatement } from "kysely";
 
 function toSqlite(parameters: ReadonlyArray<unknown>): SQLInputValue[] {
   return parameters.map((value) => {
@@ -58,8 +58,31 @@ class LockingSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/**
+ * Transactions begin IMMEDIATE: they take the write lock (waiting up to busy_timeout) before
+ * their first read. A deferred transaction that reads and then writes while another process
+ * committed in between fails at once with "database is locked" (a stale WAL snapshot cannot be
+ * upgraded), and the busy timeout does not help it; almost every transaction here writes.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+  }
+}
+
 export class LockingSqliteDialect extends SqliteDialect {
+  readonly #driverConfig: ConstructorParameters<typeof SqliteDriver>[0];
+
+  constructor(config: ConstructorParameters<typeof SqliteDriver>[0]) {
+    super(config);
+    this.#driverConfig = config;
+  }
+
   override createAdapter(): DialectAdapter {
     return new LockingSqliteAdapter();
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#driverConfig);
   }
 }
