@@ -14,7 +14,7 @@ import type { Trigger } from "../contracts/pipelines.ts";
 import { commitInfo, describe, ensureMirror, fetchMirror, listFilesAt, readFileAt } from "../git/mirror.ts";
 import type { ActorContext } from "../store/audit.ts";
 import type { Changes } from "../store/changes.ts";
-import { createRun, transitionRun, type NewJob } from "../store/pipeline-runs.ts";
+import { createRun, type NewJob } from "../store/pipeline-runs.ts";
 import type { Database, PipelineRunsTable } from "../store/schema.ts";
 import { fileTimings } from "../store/test-results.ts";
 
@@ -40,7 +40,14 @@ export function defaultBranch(heads: Map<string, string>): string | undefined {
   return heads.size === 1 ? [...heads.keys()][0] : undefined;
 }
 
-export async function startRun(deps: RunStartDeps, actor: ActorContext, request: RunRequest, known?: { heads: Map<string, string> }): Promise<PipelineRunsTable> {
+export interface RunContext {
+  /** Branch heads just fetched, to save a second fetch. */
+  heads: Map<string, string>;
+  /** Written in the run's own transaction (the trigger's bookkeeping: the head it has now seen). */
+  alsoRecord?: (trx: Kysely<Database>) => Promise<void>;
+}
+
+export async function startRun(deps: RunStartDeps, actor: ActorContext, request: RunRequest, known?: RunContext): Promise<PipelineRunsTable> {
   const dir = mirrorDirOf(deps.gitDir, request.service.id);
   let heads = known?.heads;
   if (!heads) {
@@ -66,12 +73,11 @@ export async function startRun(deps: RunStartDeps, actor: ActorContext, request:
   } catch (error) {
     if (!(error instanceof SlipwayError) || request.trigger === "manual") throw error;
     // A pushed commit with a broken file: recorded as a failed run that says what is wrong.
-    const { run } = await createRun(deps.db, actor, { ...base, pipeline: { jobs: {} }, jobs: [], supersede: false });
-    await transitionRun(deps.db, run, "failed", actor.now, error.message);
+    const { run } = await createRun(deps.db, actor, { ...base, pipeline: { jobs: {} }, jobs: [], supersede: false, failed: error.message, ...(known?.alsoRecord ? { alsoRecord: known.alsoRecord } : {}) });
     deps.changes.tenantChanged({ tenantId: actor.tenantId, kind: "run", id: run.id });
     return { ...run, state: "failed", reason: error.message };
   }
-  const { run } = await createRun(deps.db, actor, { ...base, pipeline, jobs, supersede: request.trigger === "push" && pipeline.on.supersede });
+  const { run } = await createRun(deps.db, actor, { ...base, pipeline, jobs, supersede: request.trigger === "push" && pipeline.on.supersede, ...(known?.alsoRecord ? { alsoRecord: known.alsoRecord } : {}) });
   deps.changes.tenantChanged({ tenantId: actor.tenantId, kind: "run", id: run.id });
   return run;
 }

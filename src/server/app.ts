@@ -15,6 +15,9 @@ import { agentRoutes } from "./routes/agent.ts";
 import { artifactRoutes } from "./routes/artifacts.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { deploymentRoutes } from "./routes/deployments.ts";
+import { pipelineRoutes } from "./routes/pipelines.ts";
+import { runnerRoutes } from "./routes/runner.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { statusRoutes } from "./routes/status.ts";
 import { hostRoutes } from "./routes/hosts.ts";
@@ -33,6 +36,10 @@ export interface AppDeps {
   changes: Changes;
   /** False while starting or shutting down; /readyz answers 503 then. */
   isReady: () => boolean;
+  /** Where the services' git mirrors live. */
+  gitDir: string;
+  /** Polls a service's repository now (a push webhook arrived); absent when nothing polls. */
+  triggers?: { pollNow(serviceId: string): Promise<void> };
 }
 
 export type App = FastifyInstance;
@@ -78,6 +85,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       deploymentRoutes(typedApi, deps);
       statusRoutes(typedApi, deps);
       eventRoutes(typedApi, deps);
+      pipelineRoutes(typedApi, deps);
+      runnerRoutes(typedApi, deps);
+      await api.register(async (hooks) => webhookRoutes(hooks.withTypeProvider<ZodTypeProvider>(), deps));
       typedApi.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: "/api/v1" },

@@ -19,7 +19,8 @@ export function installAuth(app: FastifyInstance, deps: AppDeps): void {
   app.decorateRequest("auth", null);
   app.addHook("onRequest", async (request) => {
     const path = request.url.split("?")[0] ?? "";
-    if (!path.startsWith("/api/") || PUBLIC_PATHS.has(path)) return;
+    // Push webhooks authenticate by their signature (routes/webhooks.ts).
+    if (!path.startsWith("/api/") || PUBLIC_PATHS.has(path) || path.startsWith("/api/v1/webhooks/")) return;
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match?.[1]) throw new SlipwayError("unauthenticated", "missing bearer token (Authorization: Bearer <token>)");

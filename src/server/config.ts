@@ -14,6 +14,8 @@ export const ServerConfig = z.object({
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Milliseconds in-flight requests get to finish on shutdown. */
   shutdownGraceMs: z.coerce.number().int().min(0).default(10_000),
+  /** Milliseconds between two polls of a service's repository for pushes. */
+  pollIntervalMs: z.coerce.number().int().min(100).default(60_000),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -29,6 +31,7 @@ export function loadServerConfig(flags: Input, env: NodeJS.ProcessEnv = process.
     maxArtifactBytes: env.SLIPWAY_MAX_ARTIFACT_BYTES,
     logLevel: env.SLIPWAY_LOG_LEVEL,
     shutdownGraceMs: env.SLIPWAY_SHUTDOWN_GRACE_MS,
+    pollIntervalMs: env.SLIPWAY_POLL_INTERVAL_MS,
   };
   const merged: Input = {};
   for (const key of Object.keys({ ...fromEnv, ...flags }) as (keyof Input)[]) {

@@ -5,6 +5,8 @@ import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { BlobStore } from "../artifacts/blob-store.ts";
 import { DeploymentController } from "../controller/deployments.ts";
+import { PipelineController } from "../controller/pipelines.ts";
+import { TriggerController } from "../controller/triggers.ts";
 import type { TokenCreated } from "../contracts/tenancy.ts";
 import { bootstrapIfEmpty } from "../store/bootstrap.ts";
 import { Changes } from "../store/changes.ts";
@@ -48,10 +50,15 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
     const blobs = new BlobStore(join(config.dataDir, "artifacts"), config.maxArtifactBytes);
     await blobs.init();
     const changes = new Changes();
-    const app = await buildApp({ store, blobs, logger, metrics: createMetrics(), clock, changes, isReady: () => ready });
+    const gitDir = join(config.dataDir, "git");
+    const triggers = new TriggerController({ db: store.db, changes, clock, logger, gitDir, pollIntervalMs: config.pollIntervalMs });
+    const app = await buildApp({ store, blobs, logger, metrics: createMetrics(), clock, changes, isReady: () => ready, gitDir, triggers });
     const controller = new DeploymentController({ db: store.db, changes, clock, logger, owner: controllerOwner(config) });
+    const pipelines = new PipelineController({ db: store.db, changes, clock, logger });
     await app.listen({ host: config.host, port: config.port });
     controller.start();
+    pipelines.start();
+    triggers.start();
     logger.info({ owner: controllerOwner(config) }, "deployment controller started");
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
@@ -61,6 +68,8 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
     const close = () =>
       (closing ??= (async () => {
         ready = false;
+        await triggers.stop();
+        await pipelines.stop();
         await controller.stop();
         await app.close();
         await store.close();

@@ -32,6 +32,10 @@ export interface NewRun {
   jobs: NewJob[];
   /** Cancel the branch's runs that are still queued (nothing of them has started). */
   supersede: boolean;
+  /** Record the run as failed at once, for this reason (a pushed commit whose slipway.yaml is broken). */
+  failed?: string;
+  /** Written in the same transaction as the run. */
+  alsoRecord?: (trx: Kysely<Database>) => Promise<void>;
 }
 
 /** Records a run and its jobs; returns the run's row and the runs it superseded. */
@@ -44,7 +48,7 @@ export async function createRun(db: Kysely<Database>, actor: ActorContext, input
       tenant_id: actor.tenantId,
       service_id: input.serviceId,
       number: Number(counter.run_counter),
-      state: "queued",
+      state: input.failed === undefined ? "queued" : "failed",
       trigger: input.trigger,
       branch: input.branch,
       sha: input.sha,
@@ -53,11 +57,11 @@ export async function createRun(db: Kysely<Database>, actor: ActorContext, input
       triggered_by: actor.actorName,
       pipeline: JSON.stringify(input.pipeline),
       git_describe: input.gitDescribe,
-      reason: null,
+      reason: input.failed ?? null,
       release_id: null,
       created_at: actor.now,
       started_at: null,
-      finished_at: null,
+      finished_at: input.failed === undefined ? null : actor.now,
       version: 0,
     };
     const superseded = input.supersede && input.branch !== null ? await supersedeQueued(trx, input.serviceId, input.branch, run.number, actor.now) : [];
@@ -89,6 +93,7 @@ export async function createRun(db: Kysely<Database>, actor: ActorContext, input
       log_seq: 0,
     }));
     if (rows.length > 0) await trx.insertInto("pipeline_jobs").values(rows).execute();
+    await input.alsoRecord?.(trx);
     await recordAudit(trx, actor, "pipeline.run", { type: "pipeline_run", id: run.id }, { service_id: input.serviceId, number: run.number, trigger: input.trigger, branch: input.branch, sha: input.sha, superseded });
     return { run, superseded };
   });

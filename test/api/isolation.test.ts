@@ -6,13 +6,15 @@ import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { apiClient, type Api } from "../support/api.ts";
 import { FIXTURE_SERVICE_DIR, buildArtifact } from "../support/artifact.ts";
+import { commit, createRepo, tempDir } from "../support/git.ts";
 import { createTenantWithAdmin, startTestServer, type TestServer } from "../support/server.ts";
 
 let t: TestServer;
 let asA: Api; // the default tenant's admin
 let asB: Api; // admin of tenant "beta"
 let bToken: string;
-const a = { service: "", host: "", user: "", token: "", sha: "", deployment: "" };
+const a = { service: "", host: "", user: "", token: "", sha: "", deployment: "", built: "", run: "", job: "" };
+let asBAgent: Api; // an agent token of tenant "beta"
 
 before(async () => {
   t = await startTestServer();
@@ -37,10 +39,19 @@ before(async () => {
   const deployment = await asA("POST", "/api/v1/services/checkout/deployments", { body: { version: "1.1.0", environment: "production" } });
   assert.equal(deployment.status, 201, JSON.stringify(deployment.body));
   a.deployment = deployment.body.id;
+  // A service built from a real repository, with a run whose job waits for a runner.
+  const repo = await tempDir();
+  await createRepo(repo);
+  await commit(repo, { "slipway.yaml": "jobs:\n  build:\n    steps:\n      - run: echo built\n" }, "a pipeline");
+  a.built = (await asA("POST", "/api/v1/services", { body: { name: "built", repository_url: repo } })).body.id;
+  const run = await asA("POST", "/api/v1/services/built/runs", { body: {} });
+  assert.equal(run.status, 201, JSON.stringify(run.body));
+  [a.run, a.job] = [run.body.id, run.body.jobs[0].id];
+  asBAgent = apiClient(t.url, (await asB("POST", "/api/v1/tokens", { body: { name: "beta runner", kind: "agent" } })).body.token);
 });
 after(() => t.stop());
 
-type Probe = { method: string; path: () => string; body?: () => unknown; expect: (status: number, body: any) => void };
+type Probe = { method: string; path: () => string; body?: () => unknown; expect: (status: number, body: any) => void; as?: () => Api };
 
 const notFound = (status: number) => assert.equal(status, 404);
 const emptyOrOwn = (status: number, body: any) => {
@@ -90,6 +101,27 @@ const PROBES: Record<string, Probe> = {
   "GET /api/v1/deployments": { method: "GET", path: () => "/api/v1/deployments", expect: emptyOrOwn },
   "GET /api/v1/hosts/:id/services/:service/logs": { method: "GET", path: () => `/api/v1/hosts/${a.host}/services/${a.service}/logs`, expect: notFound },
   "GET /api/v1/audit": { method: "GET", path: () => "/api/v1/audit", expect: emptyOrOwn },
+  "POST /api/v1/services/:service/runs": { method: "POST", path: () => `/api/v1/services/${a.built}/runs`, body: () => ({}), expect: notFound },
+  "GET /api/v1/services/:service/runs": { method: "GET", path: () => `/api/v1/services/${a.built}/runs`, expect: notFound },
+  "GET /api/v1/runs": { method: "GET", path: () => "/api/v1/runs", expect: (s, b) => (assert.equal(s, 200), assert.deepEqual(b.items, [])) },
+  "GET /api/v1/runs/:id": { method: "GET", path: () => `/api/v1/runs/${a.run}`, expect: notFound },
+  "POST /api/v1/runs/:id/cancel": { method: "POST", path: () => `/api/v1/runs/${a.run}/cancel`, expect: notFound },
+  "GET /api/v1/runs/:id/jobs/:job/logs": { method: "GET", path: () => `/api/v1/runs/${a.run}/jobs/${a.job}/logs`, expect: notFound },
+  "GET /api/v1/runs/:id/tests": { method: "GET", path: () => `/api/v1/runs/${a.run}/tests`, expect: notFound },
+  "GET /api/v1/services/:service/tests": { method: "GET", path: () => `/api/v1/services/${a.built}/tests`, expect: notFound },
+  "GET /api/v1/services/:service/quarantine": { method: "GET", path: () => `/api/v1/services/${a.built}/quarantine`, expect: notFound },
+  "PUT /api/v1/services/:service/quarantine/:test": { method: "PUT", path: () => `/api/v1/services/${a.built}/quarantine/some-test`, body: () => ({ reason: "x" }), expect: notFound },
+  "DELETE /api/v1/services/:service/quarantine/:test": { method: "DELETE", path: () => `/api/v1/services/${a.built}/quarantine/some-test`, expect: notFound },
+  "GET /api/v1/services/:service/variables": { method: "GET", path: () => `/api/v1/services/${a.built}/variables`, expect: notFound },
+  "PUT /api/v1/services/:service/variables/:name": { method: "PUT", path: () => `/api/v1/services/${a.built}/variables/TOKEN`, body: () => ({ value: "x" }), expect: notFound },
+  "DELETE /api/v1/services/:service/variables/:name": { method: "DELETE", path: () => `/api/v1/services/${a.built}/variables/TOKEN`, expect: notFound },
+  "POST /api/v1/services/:service/webhook-secret": { method: "POST", path: () => `/api/v1/services/${a.built}/webhook-secret`, expect: notFound },
+  "POST /api/v1/runner/claim": { method: "POST", path: () => "/api/v1/runner/claim", body: () => ({ host_id: a.host, wait_ms: 0 }), expect: notFound, as: () => asBAgent },
+  "POST /api/v1/runner/jobs/:id/status": { method: "POST", path: () => `/api/v1/runner/jobs/${a.job}/status`, body: () => ({ host_id: a.host, attempt: 1 }), expect: notFound, as: () => asBAgent },
+  "POST /api/v1/runner/jobs/:id/logs": { method: "POST", path: () => `/api/v1/runner/jobs/${a.job}/logs`, body: () => ({ host_id: a.host, attempt: 1, lines: [{ step: 0, stream: "stdout", at: 1, text: "x" }] }), expect: notFound, as: () => asBAgent },
+  "POST /api/v1/runner/jobs/:id/finish": { method: "POST", path: () => `/api/v1/runner/jobs/${a.job}/finish`, body: () => ({ host_id: a.host, attempt: 1, outcome: "succeeded" }), expect: notFound, as: () => asBAgent },
+  // No bearer token here: the signature is the authentication, and B cannot sign for A's service.
+  "POST /api/v1/webhooks/:provider/:service": { method: "POST", path: () => `/api/v1/webhooks/github/${a.built}`, body: () => ({ ref: "refs/heads/main" }), expect: (s) => assert.equal(s, 401) },
 };
 
 describe("tenant isolation", () => {
@@ -102,7 +134,7 @@ describe("tenant isolation", () => {
 
   for (const [route, probe] of Object.entries(PROBES)) {
     it(`keeps tenant A's data from tenant B on ${route}`, async () => {
-      const response = await asB(probe.method, probe.path(), probe.body ? { body: probe.body() } : {});
+      const response = await (probe.as?.() ?? asB)(probe.method, probe.path(), probe.body ? { body: probe.body() } : {});
       probe.expect(response.status, response.body);
     });
   }

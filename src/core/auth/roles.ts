@@ -17,21 +17,24 @@ export const ACTIONS = [
   "member:manage",
   "token:manage",
   "host:register",
+  "pipeline:run",
+  "runner:work",
   "tenant:create",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
-const BUILDER: readonly Action[] = ["read", "artifact:read", "service:write", "release:create", "artifact:write", "deploy:non-production"];
+const BUILDER: readonly Action[] = ["read", "artifact:read", "service:write", "release:create", "artifact:write", "deploy:non-production", "pipeline:run"];
 
 const GRANTS: Record<Role, readonly Action[]> = {
   viewer: ["read", "artifact:read"],
   developer: BUILDER,
   deployer: [...BUILDER, "deploy:production"],
   approver: ["read", "artifact:read", "approve"],
-  admin: ACTIONS.filter((a) => a !== "tenant:create"),
+  admin: ACTIONS.filter((a) => a !== "tenant:create" && a !== "runner:work"),
 };
 
-const AGENT_GRANTS: readonly Action[] = ["host:register", "artifact:read"];
+// A runner uploads what its jobs keep and the release tarballs it packages.
+const AGENT_GRANTS: readonly Action[] = ["host:register", "artifact:read", "artifact:write", "runner:work"];
 
 export interface Principal {
   kind: "user" | "agent";
