@@ -9,8 +9,13 @@
 //          have been attempted. Network errors: back off (1 s doubling to 30 s) and try again.
 //   stop:  SIGTERM/SIGINT -> stop polling, ship the last logs and a final report; the services
 //          keep running unless --stop-services-on-exit.
+//
+// With --runner the agent also claims and runs pipeline jobs (runner/runner.ts), started once
+// registered and stopped first (running jobs get a grace to finish). With --runner-only it is no
+// deployment target: it registers with the role "runner" alone and runs no desired-state loop.
 import { join } from "node:path";
 import type { AgentRegistered, AgentReport, DesiredState } from "../contracts/agent.ts";
+import type { HostRole } from "../contracts/hosts.ts";
 import { AgentClient, AgentHttpError } from "./client.ts";
 import { cleanDownloads } from "./download.ts";
 import { listServicesOnDisk } from "./layout.ts";
@@ -19,6 +24,8 @@ import { LogShipper } from "./log-shipper.ts";
 import { ServiceReconciler } from "./reconcile.ts";
 import { ReleaseCache } from "./release-cache.ts";
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from "./restart-policy.ts";
+import { RunnerClient } from "./runner/client.ts";
+import { Runner, type RunnerOptions } from "./runner/runner.ts";
 import { lockDataDir, writeIdentity } from "./state.ts";
 import { TaskRunner } from "./tasks.ts";
 
@@ -32,6 +39,8 @@ export interface AgentOptions {
   address: string;
   dataDir: string;
   stopServicesOnExit: boolean;
+  /** Also run pipeline jobs; `only`: and be no deployment target. */
+  runner?: { slots: number; only: boolean; stopGraceMs?: number } | undefined;
 }
 
 export interface AgentDeps {
@@ -77,6 +86,9 @@ export class Agent {
   #reportAgain = false;
   #unlock: (() => Promise<void>) | undefined;
   #loop: Promise<void> | undefined;
+  #runner: Runner | undefined;
+  #reregistering: Promise<void> | undefined;
+  #stopRequested = false;
 
   constructor(options: AgentOptions, deps: AgentDeps) {
     this.#o = options;
@@ -95,14 +107,42 @@ export class Agent {
     return this.#hostId;
   }
 
+  get roles(): HostRole[] {
+    if (!this.#o.runner) return ["host"];
+    return this.#o.runner.only ? ["runner"] : ["host", "runner"];
+  }
+
+  get runner(): Runner | undefined {
+    return this.#runner;
+  }
+
   /** Resolves once registered; the loop then runs until stop(). */
   async start(): Promise<{ host_id: string }> {
     this.#unlock = await lockDataDir(this.#o.dataDir);
-    await this.#tasks.init();
-    for (const service of await listServicesOnDisk(this.#o.dataDir)) await this.#reconciler(service).resume();
+    const host = this.roles.includes("host");
+    if (host) {
+      await this.#tasks.init();
+      for (const service of await listServicesOnDisk(this.#o.dataDir)) await this.#reconciler(service).resume();
+    }
     await this.#register(true);
-    this.#loop = this.#pollLoop();
+    if (host) this.#loop = this.#pollLoop();
+    if (this.#o.runner) this.#startRunner(this.#o.runner);
     return { host_id: this.#hostId ?? "" };
+  }
+
+  #startRunner(options: Omit<RunnerOptions, "dataDir">): void {
+    this.#runner = new Runner(
+      { ...options, dataDir: this.#o.dataDir },
+      {
+        client: new RunnerClient(this.#client.http),
+        hostId: () => this.#hostId ?? "",
+        logger: this.#log.child({ role: "runner" }),
+        reregister: () => this.#reregister(),
+        baseEnv: this.#env,
+        now: this.#now,
+      },
+    );
+    this.#runner.start();
   }
 
   #reconciler(service: string): ServiceReconciler {
@@ -130,7 +170,7 @@ export class Agent {
     let delay = 500;
     for (;;) {
       try {
-        const registered = await this.#client.register({ name: this.#o.name, address: this.#o.address, labels: this.#o.labels, version: AGENT_VERSION }, this.#stop.signal);
+        const registered = await this.#client.register({ name: this.#o.name, address: this.#o.address, labels: this.#o.labels, version: AGENT_VERSION, roles: this.roles }, this.#stop.signal);
         this.#registered = registered;
         this.#hostId = registered.host.id;
         await writeIdentity(this.#o.dataDir, { host_id: registered.host.id, name: this.#o.name, server: this.#o.server });
@@ -146,6 +186,11 @@ export class Agent {
         delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);
       }
     }
+  }
+
+  /** Registers again (one attempt at a time, shared by the desired-state loop and the runner). */
+  #reregister(): Promise<void> {
+    return (this.#reregistering ??= this.#register(false).finally(() => (this.#reregistering = undefined)));
   }
 
   async #pollLoop(): Promise<void> {
@@ -165,7 +210,7 @@ export class Agent {
         if (error instanceof AgentHttpError && error.status === 404) {
           // The server lost this host (a new store?): register again, then start from scratch.
           this.#log.warn("the server does not know this host; registering again");
-          await this.#register(false).catch(() => undefined);
+          await this.#reregister().catch(() => undefined);
           after = -1;
           continue;
         }
@@ -243,7 +288,10 @@ export class Agent {
 
   /** Stops the loop; the services keep running unless the agent was started with stopServicesOnExit. */
   async stop(): Promise<void> {
-    if (this.#stop.signal.aborted) return;
+    if (this.#stopRequested) return;
+    this.#stopRequested = true;
+    // Jobs first: they may still need the server, for their last log lines and their outcome.
+    await this.#runner?.stop();
     this.#stop.abort(new Error("the agent is stopping"));
     clearInterval(this.#heartbeat);
     clearTimeout(this.#reportTimer);

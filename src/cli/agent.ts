@@ -1,5 +1,7 @@
 // `slipway agent`: runs the host agent in the foreground until SIGTERM or SIGINT. It converges
-// this machine to the desired state the server publishes for it (see docs/agent.md).
+// this machine to the desired state the server publishes for it (see docs/agent.md); with
+// --runner it also claims and runs pipeline jobs, and with --runner-only it does only that
+// (see docs/runners.md).
 import { hostname } from "node:os";
 import type { Command } from "commander";
 import { z } from "zod";
@@ -22,6 +24,9 @@ interface AgentFlags {
   logLevel?: string;
   restartDelayMs?: string;
   maxRestartDelayMs?: string;
+  runner?: boolean;
+  runnerOnly?: boolean;
+  runnerSlots?: string;
   json?: boolean;
 }
 
@@ -49,11 +54,23 @@ function asCliError(error: unknown): unknown {
 }
 
 const Millis = z.coerce.number().int().min(1).max(3_600_000);
+const Slots = z.coerce.number().int().min(1).max(64);
+
+/** The runner part of the agent, from --runner, --runner-only and --runner-slots. */
+function runnerOptions(flags: AgentFlags): { slots: number; only: boolean } | undefined {
+  if (!flags.runner && !flags.runnerOnly) {
+    if (flags.runnerSlots !== undefined) throw invalidInput("--runner-slots needs --runner or --runner-only", [{ field: "--runner-slots", message: "add --runner" }]);
+    return undefined;
+  }
+  const slots = Slots.safeParse(flags.runnerSlots ?? 1);
+  if (!slots.success) throw invalidInput("--runner-slots must be a whole number from 1 to 64", [{ field: "--runner-slots", message: "1 to 64" }]);
+  return { slots: slots.data, only: flags.runnerOnly === true };
+}
 
 export function registerAgentCommand(program: Command): void {
   program
     .command("agent")
-    .description("run the host agent: converge this machine to the releases the server wants on it, supervise them and report")
+    .description("run the host agent: converge this machine to the releases the server wants on it, supervise them and report; with --runner, also run pipeline jobs")
     .option("--server <url>", "the Slipway server (env SLIPWAY_SERVER)")
     .option("--token <token>", "API token the agent authenticates with (env SLIPWAY_TOKEN, which keeps it out of `ps`)")
     .option("--name <name>", "this host's name (default: the machine's hostname)")
@@ -63,6 +80,9 @@ export function registerAgentCommand(program: Command): void {
     .option("--stop-services-on-exit", "stop the services when the agent exits (by default they keep running and are adopted at the next start)")
     .option("--restart-delay-ms <ms>", `first delay before restarting a crashed service (default ${DEFAULT_RESTART_POLICY.initialDelayMs})`)
     .option("--max-restart-delay-ms <ms>", `longest delay between restarts (default ${DEFAULT_RESTART_POLICY.maxDelayMs})`)
+    .option("--runner", "also run pipeline jobs whose runs_on this agent's labels match (see docs/runners.md)")
+    .option("--runner-only", "run pipeline jobs only: this agent is not a deployment target")
+    .option("--runner-slots <n>", "pipeline jobs run at the same time (default 1)")
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (env SLIPWAY_LOG_LEVEL)")
     .option("--json", "print one JSON line {host_id, name, data_dir} on stdout once registered")
     .action(async (flags: AgentFlags) => {
@@ -74,6 +94,7 @@ export function registerAgentCommand(program: Command): void {
       if (missing.length > 0 || !server || !token || !dataDir) throw invalidInput(`slipway agent needs ${missing.join(", ")}`, missing.map((field) => ({ field, message: "required" })));
       const initialDelayMs = flags.restartDelayMs ? Millis.parse(flags.restartDelayMs) : DEFAULT_RESTART_POLICY.initialDelayMs;
       const maxDelayMs = flags.maxRestartDelayMs ? Millis.parse(flags.maxRestartDelayMs) : Math.max(initialDelayMs, DEFAULT_RESTART_POLICY.maxDelayMs);
+      const runner = runnerOptions(flags);
       const logger = createAgentLogger(flags.logLevel ?? env.SLIPWAY_LOG_LEVEL ?? "info");
       const agent = new Agent(
         {
@@ -84,6 +105,7 @@ export function registerAgentCommand(program: Command): void {
           address: flags.address ?? "127.0.0.1",
           dataDir,
           stopServicesOnExit: flags.stopServicesOnExit === true,
+          runner,
         },
         { logger, restartPolicy: { ...DEFAULT_RESTART_POLICY, initialDelayMs, maxDelayMs } },
       );

@@ -1,0 +1,129 @@
+// The runner half of `slipway agent --runner`: each of `slots` loops long-polls the server for a
+// job this runner's labels match (POST /runner/claim), runs it (job.ts), and claims the next.
+// A failed claim backs off (0.5 s doubling to 4 s, with jitter) as the host loop does; a claim
+// answered 404 means the server no longer knows this host, so the agent registers again.
+//
+// Stopping (SIGTERM): no new claim is made; running jobs get `stopGraceMs` to finish, then are
+// cancelled (their commands killed, outcome `cancelled`) and given a few seconds to report it.
+// A job claimed by a request the stop interrupted is not lost: the server sees its runner silent
+// and retries it (or fails it) as the job's `retry` says.
+import { AgentHttpError } from "../client.ts";
+import type { Logger } from "../logger.ts";
+import type { RunnerClient } from "./client.ts";
+import { JobExecution, type JobDeps } from "./job.ts";
+import { pause } from "./log-stream.ts";
+import { MirrorLocks, pruneWorkspaces, runnerLayout, safeName, type RunnerLayout } from "./workspace.ts";
+
+export interface RunnerOptions {
+  dataDir: string;
+  /** Jobs run at the same time. */
+  slots: number;
+  /** How long a stop lets running jobs finish before cancelling them. */
+  stopGraceMs?: number;
+  /** Finished workspaces kept for debugging. */
+  keepWorkspaces?: number;
+  claimWaitMs?: number;
+}
+
+export interface RunnerDeps extends Pick<JobDeps, "baseEnv" | "now" | "killGraceMs" | "finishRetryMs" | "logs"> {
+  client: RunnerClient;
+  hostId: () => string;
+  logger: Logger;
+  /** Registers the agent again (the server answered a claim with 404). */
+  reregister: () => Promise<void>;
+}
+
+const MAX_RETRY_DELAY_MS = 4_000;
+/** After its grace, a cancelled job has this long to kill its commands and report. */
+const CANCEL_REPORT_MS = 10_000;
+
+export class Runner {
+  readonly #o: Required<RunnerOptions>;
+  readonly #d: RunnerDeps;
+  readonly #layout: RunnerLayout;
+  readonly #locks = new MirrorLocks();
+  readonly #stopping = new AbortController();
+  readonly #active = new Map<string, JobExecution>();
+  #loops: Promise<void>[] = [];
+
+  constructor(options: RunnerOptions, deps: RunnerDeps) {
+    this.#o = { stopGraceMs: 30_000, keepWorkspaces: 2, claimWaitMs: 25_000, ...options };
+    this.#d = deps;
+    this.#layout = runnerLayout(options.dataDir);
+  }
+
+  /** The jobs running now. */
+  get running(): JobExecution[] {
+    return [...this.#active.values()];
+  }
+
+  start(): void {
+    this.#d.logger.info({ slots: this.#o.slots }, "runner started: claiming jobs");
+    this.#loops = Array.from({ length: this.#o.slots }, (_, slot) => this.#claimLoop(slot));
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopping.signal.aborted) return;
+    this.#stopping.abort();
+    const loops = Promise.all(this.#loops);
+    if (this.#active.size > 0) this.#d.logger.info({ jobs: this.#active.size, grace_ms: this.#o.stopGraceMs }, "runner stopping: letting the running jobs finish");
+    if (await finishesWithin(loops, this.#o.stopGraceMs)) return;
+    for (const job of this.#active.values()) {
+      job.giveUpAfter(CANCEL_REPORT_MS);
+      job.stop("cancelled", `the runner is stopping and the job did not finish within ${Math.round(this.#o.stopGraceMs / 1000)} s`);
+    }
+    await loops;
+  }
+
+  async #claimLoop(slot: number): Promise<void> {
+    const stop = this.#stopping.signal;
+    let delay = 500;
+    while (!stop.aborted) {
+      let job;
+      try {
+        job = await this.#d.client.claim(this.#d.hostId(), this.#o.claimWaitMs, stop);
+        delay = 500;
+      } catch (error) {
+        if (stop.aborted) return;
+        if (error instanceof AgentHttpError && error.status === 404) {
+          this.#d.logger.warn("the server does not know this runner; registering again");
+          await this.#d.reregister().catch(() => undefined);
+        } else {
+          this.#d.logger.warn({ slot, err: (error as Error).message, retry_in_ms: delay }, "could not claim a job; retrying");
+        }
+        await pause(delay + Math.floor(Math.random() * 250), stop);
+        delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);
+        continue;
+      }
+      if (job) await this.#execute(new JobExecution(job, { ...this.#d, server: this.#d.client, layout: this.#layout, locks: this.#locks }));
+    }
+  }
+
+  async #execute(execution: JobExecution): Promise<void> {
+    const { job } = execution;
+    const log = this.#d.logger.child({ job_id: job.id, job: job.job, run: job.run_number, attempt: job.attempt });
+    this.#active.set(job.id, execution);
+    log.info("job claimed");
+    try {
+      const finish = await execution.run();
+      log.info({ outcome: finish.outcome, reason: finish.reason }, "job finished");
+    } catch (error) {
+      log.error({ err: error }, "the job could not be run");
+    } finally {
+      this.#active.delete(job.id);
+    }
+    const active = new Set([...this.#active.keys()].map(safeName));
+    await pruneWorkspaces(this.#layout, active, this.#o.keepWorkspaces).catch((error: unknown) => log.warn({ err: (error as Error).message }, "could not remove old workspaces"));
+  }
+}
+
+/** True when `work` settles within `ms`. */
+async function finishesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

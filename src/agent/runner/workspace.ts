@@ -1,0 +1,131 @@
+// Where a runner keeps its work, under <data-dir>/runner/:
+//
+//   git/<hash of the repository URL>.git   a bare mirror per repository: cloned once, fetched
+//                                          when a job needs a commit it does not have yet
+//   workspaces/<job id>/                    a job's checkout: emptied before the job, and removed
+//                                          after it except for the last few (for debugging)
+//   downloads/<job id>/                     the job's inputs while they are unpacked
+//   out/<job id>/                           the tarballs the job uploads, while it uploads them
+//
+// A checkout is `git clone --no-checkout --shared <mirror>` (the workspace borrows the mirror's
+// objects, so it costs no copy) then `git checkout --detach <sha>`. Work on one mirror (creating,
+// fetching, cloning from it) is serialized within the runner; two runners never share a data dir.
+import { createHash } from "node:crypto";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { extract } from "tar";
+import type { RunnerJob } from "../../contracts/runner.ts";
+import { git } from "../../git/exec.ts";
+import { commitExists, describe, ensureMirror, fetchMirror } from "../../git/mirror.ts";
+import { redactCredentials } from "../../git/repository-url.ts";
+import { downloadArtifact } from "../download.ts";
+import type { JobServer } from "./client.ts";
+
+export interface RunnerLayout {
+  root: string;
+  git: string;
+  workspaces: string;
+  downloads: string;
+  out: string;
+}
+
+export function runnerLayout(dataDir: string): RunnerLayout {
+  const root = join(dataDir, "runner");
+  return { root, git: join(root, "git"), workspaces: join(root, "workspaces"), downloads: join(root, "downloads"), out: join(root, "out") };
+}
+
+export const mirrorDirFor = (layout: RunnerLayout, url: string): string => join(layout.git, `${createHash("sha256").update(url).digest("hex").slice(0, 24)}.git`);
+
+/** The job's workspace, empty (whatever an earlier attempt left there is removed). */
+export async function cleanWorkspace(layout: RunnerLayout, jobId: string): Promise<string> {
+  const dir = join(layout.workspaces, safeName(jobId));
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** Removes finished workspaces but the `keep` most recent; never those of the `active` jobs. */
+export async function pruneWorkspaces(layout: RunnerLayout, active: ReadonlySet<string>, keep: number): Promise<void> {
+  const names = await readdir(layout.workspaces).catch(() => [] as string[]);
+  const finished = names.filter((name) => !active.has(name));
+  const dated = await Promise.all(finished.map(async (name) => ({ name, mtime: (await stat(join(layout.workspaces, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  dated.sort((a, b) => b.mtime - a.mtime);
+  await Promise.all(dated.slice(keep).map(({ name }) => rm(join(layout.workspaces, name), { recursive: true, force: true })));
+}
+
+export const safeName = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, "_");
+
+/** Serializes the work on each mirror (one queue per directory). */
+export class MirrorLocks {
+  readonly #tails = new Map<string, Promise<void>>();
+
+  async run<T>(dir: string, task: () => Promise<T>): Promise<T> {
+    const before = this.#tails.get(dir) ?? Promise.resolve();
+    let release = () => {};
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = before.then(() => mine);
+    this.#tails.set(dir, tail);
+    await before;
+    try {
+      return await task();
+    } finally {
+      release();
+      if (this.#tails.get(dir) === tail) this.#tails.delete(dir);
+    }
+  }
+}
+
+export interface CheckoutOptions {
+  layout: RunnerLayout;
+  locks: MirrorLocks;
+  /** Fetch even when the mirror already has the commit (for an up-to-date `git describe`). */
+  fetch: boolean;
+  log: (text: string) => void;
+}
+
+/** Checks out `job.sha` of `job.repository_url` into `workspace`; returns the mirror's directory. */
+export async function checkout(job: Pick<RunnerJob, "repository_url" | "sha">, workspace: string, options: CheckoutOptions): Promise<string> {
+  const url = job.repository_url;
+  const mirror = mirrorDirFor(options.layout, url);
+  await options.locks.run(mirror, async () => {
+    await ensureMirror(mirror, url);
+    if (options.fetch || !(await commitExists(mirror, job.sha))) {
+      const started = Date.now();
+      options.log(`fetching ${redactCredentials(url)}`);
+      await fetchMirror(mirror);
+      // A commit no branch or tag holds any more (a force push since the run started) can often
+      // still be fetched by its sha.
+      if (!(await commitExists(mirror, job.sha))) await git(["fetch", "--quiet", "origin", job.sha], { cwd: mirror, timeoutMs: 10 * 60_000 }).catch(() => undefined);
+      if (!(await commitExists(mirror, job.sha))) throw new Error(`commit ${job.sha} is not in ${redactCredentials(url)}`);
+      options.log(`fetched in ${Date.now() - started} ms`);
+    }
+    await git(["clone", "--quiet", "--no-checkout", "--shared", mirror, workspace]);
+  });
+  // Steps that run git see the repository's real remote, not the runner's mirror.
+  await git(["remote", "set-url", "origin", url], { cwd: workspace });
+  await git(["checkout", "--quiet", "--detach", job.sha], { cwd: workspace, timeoutMs: 10 * 60_000 });
+  options.log(`checked out ${job.sha}`);
+  return mirror;
+}
+
+/** `git describe --tags --always` of the job's commit (deploy/* tags left out), or null. */
+export function describeCommit(mirror: string, sha: string): Promise<string | null> {
+  return describe(mirror, sha).catch(() => null);
+}
+
+/** Downloads each input (the kept paths of the jobs this one needs) and unpacks it into the workspace. */
+export async function unpackInputs(server: JobServer, job: Pick<RunnerJob, "id" | "inputs">, workspace: string, layout: RunnerLayout, log: (text: string) => void, signal?: AbortSignal): Promise<void> {
+  if (job.inputs.length === 0) return;
+  const dir = join(layout.downloads, safeName(job.id));
+  try {
+    for (const input of job.inputs) {
+      const size = await server.artifactSize(input.sha256, signal);
+      const { path } = await downloadArtifact(server, dir, { sha256: input.sha256, size }, signal);
+      // strict: an unsafe path or a damaged archive fails the job instead of being skipped.
+      await extract({ file: path, cwd: workspace, strict: true, preservePaths: false, preserveOwner: false });
+      log(`unpacked the kept paths of ${input.job} (${size} bytes, sha256 ${input.sha256.slice(0, 12)})`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
