@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { BlobStore } from "../artifacts/blob-store.ts";
 import { DeploymentController } from "../controller/deployments.ts";
+import { GitRefPusher } from "../controller/git-refs.ts";
 import { PipelineController } from "../controller/pipelines.ts";
 import { TriggerController } from "../controller/triggers.ts";
 import type { TokenCreated } from "../contracts/tenancy.ts";
@@ -55,10 +56,12 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
     const app = await buildApp({ store, blobs, logger, metrics: createMetrics(), clock, changes, isReady: () => ready, gitDir, triggers });
     const controller = new DeploymentController({ db: store.db, changes, clock, logger, owner: controllerOwner(config) });
     const pipelines = new PipelineController({ db: store.db, changes, clock, logger });
+    const refs = new GitRefPusher({ db: store.db, clock, logger, gitDir });
     await app.listen({ host: config.host, port: config.port });
     controller.start();
     pipelines.start();
     triggers.start();
+    refs.start();
     logger.info({ owner: controllerOwner(config) }, "deployment controller started");
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
@@ -68,6 +71,7 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
     const close = () =>
       (closing ??= (async () => {
         ready = false;
+        await refs.stop();
         await triggers.stop();
         await pipelines.stop();
         await controller.stop();

@@ -2,6 +2,7 @@
 // every transition compare-and-sets, and its progress; each transition appends an event and
 // applies the machine's effects (hosts' desired releases, the migration task, the live record)
 // and its audit entry in the same transaction, so each happens exactly once.
+import { afterDeploymentSucceeded } from "./delivery.ts";
 import type { Kysely } from "kysely";
 import { CannotTransitionError, invalidInput, notFound } from "../core/errors.ts";
 import { rolloutFor, type RolloutOverride, type RolloutSettings } from "../core/manifest/schema.ts";
@@ -157,6 +158,7 @@ export async function applyTransition(db: Kysely<Database>, t: Transition): Prom
         .execute();
     }
     const woken = await applyEffects(trx, row, result.effects, now);
+    if (stateChanged && result.state === "succeeded") await afterDeploymentSucceeded(trx, row, now);
     if (stateChanged) {
       const audit: ActorContext = { tenantId: row.tenant_id, userId: null, actorName: t.actor, requestId: null, ip: null, now };
       await recordAudit(trx, audit, `deployment.${result.state}`, { type: "deployment", id: row.id }, { service: row.service_name, environment: row.environment, version: row.release_version, reason: result.reason ?? null });
