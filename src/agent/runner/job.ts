@@ -4,8 +4,10 @@
 //   job has a tests section and the steps succeeded) -> kept paths and package (when everything
 //   succeeded) -> kill what the commands left running -> ship every log line -> /finish
 //
-// Steps: a failing step fails the job and the steps after it are `skipped`. The tests command
-// shows as one more step, named "tests", after the job's own steps. The job stops early when
+// Steps: a failing step fails the job and the steps after it are `skipped`. The tests command's
+// output is logged as step <number of steps> (one past the last step), but the tests are not a
+// step in the status: whether failed tests fail the job is the server's verdict (flaky and
+// quarantined tests do not), and a step reported `failed` would fail it. The job stops early when
 //   - the server says `cancel` (on a status, or a log batch): outcome `cancelled`
 //   - the job's timeout passes: outcome `failed`
 //   - the runner is stopping and its grace is over (stop()): outcome `cancelled`
@@ -25,7 +27,7 @@ import { keptTarball, packageTarball, type Tarball } from "./archive.ts";
 import { commandEnvironment } from "./env.ts";
 import { JobLogStream, pause, type JobLogStreamOptions } from "./log-stream.ts";
 import { insideWorkspace } from "./paths.ts";
-import { reapProcesses, runShell, type ShellResult } from "./shell.ts";
+import { MAX_TIMER_MS, reapProcesses, runShell, type ShellResult } from "./shell.ts";
 import { StatusReporter } from "./status.ts";
 import { runTests } from "./tests.ts";
 import { checkout, cleanWorkspace, describeCommit, safeName, unpackInputs, type MirrorLocks, type RunnerLayout } from "./workspace.ts";
@@ -69,7 +71,6 @@ export class JobExecution {
     this.#now = deps.now ?? Date.now;
     const log = deps.logger.child({ job_id: job.id, job: job.job, run: job.run_number, attempt: job.attempt });
     const steps: StepStatus[] = job.steps.map((step, index) => pendingStep(index, step.name));
-    if (job.tests) steps.push(pendingStep(steps.length, "tests"));
     const envelope = () => ({ host_id: deps.hostId(), attempt: job.attempt });
     this.#status = new StatusReporter(steps, {
       send: (list) => deps.server.status(job.id, { ...envelope(), steps: list }),
@@ -105,7 +106,7 @@ export class JobExecution {
   async run(): Promise<JobFinish> {
     const started = this.#now();
     this.#deadline = started + this.job.timeout_ms;
-    const timeout = setTimeout(() => this.stop("failed", `the job timed out after ${seconds(this.job.timeout_ms)}`), this.job.timeout_ms);
+    const timeout = setTimeout(() => this.stop("failed", `the job timed out after ${seconds(this.job.timeout_ms)}`), Math.min(this.job.timeout_ms, MAX_TIMER_MS));
     this.#status.start();
     let failure: string | null = null;
     try {
@@ -117,7 +118,7 @@ export class JobExecution {
     }
     await reapProcesses({ name: "SLIPWAY_JOB_ID", value: this.job.id }, this.#commands);
     const outcome: Outcome = this.#stopped?.outcome ?? (failure === null ? "succeeded" : "failed");
-    const reason = this.#stopped?.reason ?? failure;
+    const reason = this.#stopped?.reason ?? (failure === null ? null : maskSecrets(failure, this.job.secrets));
     for (const step of this.steps) if (step.state === "pending") step.state = "skipped";
     this.#system(`job ${outcome}${reason ? `: ${reason}` : ""} (${seconds(this.#now() - started)})`);
     const body: JobFinish = { host_id: this.#d.hostId(), attempt: this.job.attempt, outcome, reason: reason?.slice(0, 2000) ?? null, steps: this.steps.map((s) => ({ ...s })), ...this.#result };
@@ -170,7 +171,6 @@ export class JobExecution {
 
   async #runTests(section: NonNullable<RunnerJob["tests"]>): Promise<string | null> {
     const index = this.job.steps.length;
-    this.#status.update(index, { state: "running", started_at: this.#now() });
     let last: ShellResult | undefined;
     const { report, ok } = await runTests(section, {
       workspace: this.#workspace,
@@ -183,7 +183,6 @@ export class JobExecution {
     });
     this.#result.tests = report;
     const failure = ok ? null : last ? (this.#failureOf(last, "the tests", section.timeout_ms) ?? "the tests failed") : "the tests did not run";
-    this.#status.update(index, { state: this.#stateAfter(failure), finished_at: this.#now(), exit_code: last?.exitCode ?? null });
     return this.#stopped ? null : failure;
   }
 

@@ -56,6 +56,9 @@ export interface ShellResult {
 
 let shellPrefix: string[] | undefined;
 
+/** The longest delay setTimeout takes (about 24.8 days); a longer one would fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The shell and its flags, before the command (see the header). */
 export function shellFor(path = process.env.PATH ?? ""): string[] {
   const bash = path
@@ -91,7 +94,7 @@ export function runShell(options: ShellCommand): Promise<ShellResult> {
       signalGroup(pgid, "SIGTERM");
       killTimer = setTimeout(() => signalGroup(pgid, "SIGKILL"), killGraceMs);
     };
-    const timer = setTimeout(() => ((timedOut = true), stop()), options.timeoutMs);
+    const timer = setTimeout(() => ((timedOut = true), stop()), Math.min(options.timeoutMs, MAX_TIMER_MS));
     const onAbort = () => stop();
     options.signal.addEventListener("abort", onAbort, { once: true });
     if (options.signal.aborted) stop();

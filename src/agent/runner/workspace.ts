@@ -55,9 +55,11 @@ export async function pruneWorkspaces(layout: RunnerLayout, active: ReadonlySet<
 
 export const safeName = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, "_");
 
-/** Serializes the work on each mirror (one queue per directory). */
+/** Serializes the work on each mirror (one queue per directory), and remembers the mirrors set up. */
 export class MirrorLocks {
   readonly #tails = new Map<string, Promise<void>>();
+  /** Mirrors known to exist with their remote set (the directory's name is the URL's hash). */
+  readonly ready = new Set<string>();
 
   async run<T>(dir: string, task: () => Promise<T>): Promise<T> {
     const before = this.#tails.get(dir) ?? Promise.resolve();
@@ -88,24 +90,38 @@ export async function checkout(job: Pick<RunnerJob, "repository_url" | "sha">, w
   const url = job.repository_url;
   const mirror = mirrorDirFor(options.layout, url);
   await options.locks.run(mirror, async () => {
-    await ensureMirror(mirror, url);
-    if (options.fetch || !(await commitExists(mirror, job.sha))) {
-      const started = Date.now();
-      options.log(`fetching ${redactCredentials(url)}`);
-      await fetchMirror(mirror);
-      // A commit no branch or tag holds any more (a force push since the run started) can often
-      // still be fetched by its sha.
-      if (!(await commitExists(mirror, job.sha))) await git(["fetch", "--quiet", "origin", job.sha], { cwd: mirror, timeoutMs: 10 * 60_000 }).catch(() => undefined);
-      if (!(await commitExists(mirror, job.sha))) throw new Error(`commit ${job.sha} is not in ${redactCredentials(url)}`);
-      options.log(`fetched in ${Date.now() - started} ms`);
+    try {
+      await updateMirror(mirror, job, options);
+      await git(["clone", "--quiet", "--no-checkout", "--shared", mirror, workspace]);
+    } catch (error) {
+      // Set it up again next time: the directory may have been removed or damaged.
+      options.locks.ready.delete(mirror);
+      throw error;
     }
-    await git(["clone", "--quiet", "--no-checkout", "--shared", mirror, workspace]);
   });
   // Steps that run git see the repository's real remote, not the runner's mirror.
   await git(["remote", "set-url", "origin", url], { cwd: workspace });
   await git(["checkout", "--quiet", "--detach", job.sha], { cwd: workspace, timeoutMs: 10 * 60_000 });
   options.log(`checked out ${job.sha}`);
   return mirror;
+}
+
+/** Creates the mirror if needed and fetches into it unless it has the commit (and no fetch is asked for). */
+async function updateMirror(mirror: string, job: Pick<RunnerJob, "repository_url" | "sha">, options: CheckoutOptions): Promise<void> {
+  const url = job.repository_url;
+  if (!options.locks.ready.has(mirror)) {
+    await ensureMirror(mirror, url);
+    options.locks.ready.add(mirror);
+  }
+  if (!options.fetch && (await commitExists(mirror, job.sha))) return;
+  const started = Date.now();
+  options.log(`fetching ${redactCredentials(url)}`);
+  await fetchMirror(mirror);
+  // A commit no branch or tag holds any more (a force push since the run started) can often
+  // still be fetched by its sha.
+  if (!(await commitExists(mirror, job.sha))) await git(["fetch", "--quiet", "origin", job.sha], { cwd: mirror, timeoutMs: 10 * 60_000 }).catch(() => undefined);
+  if (!(await commitExists(mirror, job.sha))) throw new Error(`commit ${job.sha} is not in ${redactCredentials(url)}`);
+  options.log(`fetched in ${Date.now() - started} ms`);
 }
 
 /** `git describe --tags --always` of the job's commit (deploy/* tags left out), or null. */
