@@ -13,6 +13,8 @@ export interface FleetHost {
   labels: Record<string, string>;
   dataDir: string;
   agent: ChildHandle<{ host_id: string }> | undefined;
+  /** Extra flags, e.g. --runner-only. */
+  args?: string[];
 }
 
 export class Fleet {
@@ -27,10 +29,10 @@ export class Fleet {
   }
 
   /** Starts `count` agents named `${prefix}-1..n` on 127.0.0.(firstOctet..). */
-  async start(count: number, options: { prefix: string; firstOctet: number; labels: (index: number) => Record<string, string> }): Promise<void> {
+  async start(count: number, options: { prefix: string; firstOctet: number; labels: (index: number) => Record<string, string>; args?: string[] }): Promise<void> {
     this.root ||= await mkdtemp(join(tmpdir(), "slipway-fleet-"));
     const started = Array.from({ length: count }, (_, i) => {
-      const host: FleetHost = { name: `${options.prefix}-${i + 1}`, address: `127.0.0.${options.firstOctet + i}`, labels: options.labels(i), dataDir: join(this.root, `${options.prefix}-${i + 1}`), agent: undefined };
+      const host: FleetHost = { name: `${options.prefix}-${i + 1}`, address: `127.0.0.${options.firstOctet + i}`, labels: options.labels(i), dataDir: join(this.root, `${options.prefix}-${i + 1}`), agent: undefined, args: options.args ?? [] };
       this.hosts.push(host);
       return this.startAgent(host);
     });
@@ -46,7 +48,7 @@ export class Fleet {
   async startAgent(host: FleetHost): Promise<void> {
     const labels = Object.entries(host.labels).map(([k, v]) => `${k}=${v}`).join(",");
     const env = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("SLIPWAY_"))), SLIPWAY_TOKEN: this.token };
-    const args = [CLI, "agent", "--server", this.serverUrl, "--name", host.name, "--labels", labels, "--address", host.address, "--data-dir", host.dataDir];
+    const args = [CLI, "agent", "--server", this.serverUrl, "--name", host.name, "--labels", labels, "--address", host.address, "--data-dir", host.dataDir, ...(host.args ?? [])];
     host.agent = await spawnJsonLineProcess(
       [...args, "--json", "--log-level", "warn", "--stop-services-on-exit", "--restart-delay-ms", "100", "--max-restart-delay-ms", "400"],
       { env, what: `agent ${host.name}` },

@@ -15,9 +15,9 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(options: { clock?: () => number; maxArtifactBytes?: number } = {}): Promise<TestServer> {
+export async function startTestServer(options: { clock?: () => number; maxArtifactBytes?: number; pollIntervalMs?: number } = {}): Promise<TestServer> {
   const database = await createTestDatabase();
-  const config = ServerConfig.parse({ dataDir: database.dataDir, databaseUrl: database.databaseUrl, port: 0, logLevel: "silent", maxArtifactBytes: options.maxArtifactBytes });
+  const config = ServerConfig.parse({ dataDir: database.dataDir, databaseUrl: database.databaseUrl, port: 0, logLevel: "silent", maxArtifactBytes: options.maxArtifactBytes, pollIntervalMs: options.pollIntervalMs });
   const server = await startServer(config, { logger: createLogger("silent"), ...(options.clock ? { clock: options.clock } : {}) });
   const adminToken = server.bootstrapToken?.token;
   if (!adminToken) throw new Error("a fresh store should have been bootstrapped");

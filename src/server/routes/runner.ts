@@ -4,7 +4,7 @@ import { z } from "zod";
 import { JobAck, JobFinish, JobLogs, JobStatus, RunnerClaim, RunnerClaimed, type RunnerJob } from "../../contracts/runner.ts";
 import { finishJob } from "../../controller/job-finish.ts";
 import { notFound } from "../../core/errors.ts";
-import { runnerMatches } from "../../core/pipeline/dag.ts";
+import { runnerMatches, transitiveNeeds } from "../../core/pipeline/dag.ts";
 import { maskSecrets } from "../../core/pipeline/mask.ts";
 import type { Job, Pipeline } from "../../core/pipeline/schema.ts";
 import { HEARTBEAT_INTERVAL_MS } from "../../core/hosts/reachability.ts";
@@ -27,7 +27,9 @@ async function runnerJob(db: Kysely<Database>, row: PipelineJobsTable): Promise<
   const pipeline = JSON.parse(run.pipeline) as Pipeline;
   const spec = pipeline.jobs[row.job_key] as Job;
   const variables = await jobVariables(db, run.service_id);
-  const needed = spec.needs.length === 0 ? [] : await db.selectFrom("pipeline_jobs").select(["job_key", "kept_sha256"]).where("run_id", "=", run.id).where("job_key", "in", spec.needs).where("kept_sha256", "is not", null).execute();
+  // What every job before it kept (its needs, and theirs), as a later stage sees earlier ones' artifacts.
+  const before = [...transitiveNeeds(pipeline.jobs, row.job_key)];
+  const needed = before.length === 0 ? [] : await db.selectFrom("pipeline_jobs").select(["job_key", "kept_sha256"]).where("run_id", "=", run.id).where("job_key", "in", before).where("kept_sha256", "is not", null).orderBy("job_key").orderBy("shard_index").execute();
   const quarantined = spec.tests ? [...(await quarantinedTests(db, run.service_id))] : [];
   return {
     id: row.id,
