@@ -1,6 +1,6 @@
-// Token first: from the URL fragment or localStorage, or asked for; then the dashboard.
+// Token first: from the URL fragment or localStorage, or asked for; then the dashboard's pages.
 import { useCallback, useState } from "react";
-import { Dashboard } from "./components/Dashboard.tsx";
+import { Shell } from "./components/Shell.tsx";
 import { TokenForm } from "./components/TokenForm.tsx";
 import { clearToken, loadToken, saveToken } from "./lib/token.ts";
 
@@ -18,5 +18,5 @@ export function App() {
     setToken(next);
   }, []);
   if (!token) return <TokenForm notice={notice} onToken={signIn} />;
-  return <Dashboard key={token} token={token} onSignOut={signOut} />;
+  return <Shell key={token} token={token} onSignOut={signOut} />;
 }

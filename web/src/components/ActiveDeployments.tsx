@@ -1,6 +1,6 @@
 // Deployments in progress, host by host: which batch each host is in, where it is, and why.
 import type { Deployment, HostProgress } from "../lib/api.ts";
-import { ago, deploymentDuration, stamp } from "../lib/format.ts";
+import { ago, elapsed, stamp } from "../lib/format.ts";
 import { deploymentTone, hostProgressTone, stateLabel } from "../lib/tones.ts";
 import { Badge } from "./Badge.tsx";
 
@@ -40,7 +40,7 @@ function DeploymentProgress({ d, now }: { d: Deployment; now: number }) {
           {done}/{d.hosts.length} hosts done
         </span>
         <span className="muted right" title={stamp(d.started_at ?? d.created_at)}>
-          by {d.created_by} · started {ago(d.started_at ?? d.created_at, now)} · {deploymentDuration(d, now)}
+          by {d.created_by} · started {ago(d.started_at ?? d.created_at, now)} · {elapsed(d, now)}
         </span>
       </div>
       <ProgressBar hosts={d.hosts} />

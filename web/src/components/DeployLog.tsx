@@ -1,6 +1,6 @@
 // Who deployed what, where and when, newest first, under the team's deploy rhythm.
 import type { DeployLog as Log } from "../lib/api.ts";
-import { ago, deploymentDuration, plural, stamp } from "../lib/format.ts";
+import { ago, elapsed, plural, stamp } from "../lib/format.ts";
 import { deploymentTone, stateLabel } from "../lib/tones.ts";
 import { Badge } from "./Badge.tsx";
 
@@ -46,7 +46,7 @@ export function DeployLog({ log, now }: { log: Log; now: number }) {
                   <Badge tone={deploymentTone(d.state)}>{stateLabel(d.state)}</Badge>
                 </td>
                 <td>{d.created_by}</td>
-                <td className="num mono">{deploymentDuration(d, now)}</td>
+                <td className="num mono">{elapsed(d, now)}</td>
                 <td className="reason-cell" title={d.reason ?? undefined}>
                   {d.reason ?? ""}
                 </td>

@@ -11,11 +11,11 @@ const UNITS: [limit: number, ms: number, name: string][] = [
 /** "just now", "3 minutes ago", "2 days ago". */
 export function ago(iso: string | null, now: number): string {
   if (!iso) return "—";
-  const elapsed = Math.max(0, now - Date.parse(iso));
-  if (elapsed < 5_000) return "just now";
+  const since = Math.max(0, now - Date.parse(iso));
+  if (since < 5_000) return "just now";
   for (const [limit, ms, name] of UNITS) {
-    if (elapsed < limit) {
-      const count = Math.floor(elapsed / ms);
+    if (since < limit) {
+      const count = Math.floor(since / ms);
       return `${count} ${name}${count === 1 ? "" : "s"} ago`;
     }
   }
@@ -32,8 +32,8 @@ export function duration(ms: number): string {
   return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
 }
 
-/** How long a deployment took, or has been running; "—" before it starts. */
-export function deploymentDuration(d: { started_at: string | null; finished_at: string | null }, now: number): string {
+/** How long a deployment, run or job took, or has been running; "—" before it starts. */
+export function elapsed(d: { started_at: string | null; finished_at: string | null }, now: number): string {
   if (!d.started_at) return "—";
   const end = d.finished_at ? Date.parse(d.finished_at) : now;
   return duration(end - Date.parse(d.started_at));
@@ -50,3 +50,14 @@ export function stamp(iso: string | null): string {
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;
 }
+
+/** How long something timed in epoch milliseconds took (a step); "—" before it starts. */
+export function elapsedMs(startedAt: number | null, finishedAt: number | null, now: number): string {
+  if (startedAt === null) return "—";
+  return duration((finishedAt ?? now) - startedAt);
+}
+
+/** The first line of a commit message. */
+export const firstLine = (text: string): string => text.split("\n", 1)[0]?.trim() ?? "";
+
+export const shortSha = (sha: string): string => sha.slice(0, 7);

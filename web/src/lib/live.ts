@@ -1,10 +1,12 @@
-// Keeps the dashboard's snapshot current. While the event stream is up, change events trigger a
-// re-read (bursts coalesced into one); a slow re-read also runs, because a change made through
-// another server replica does not reach this replica's stream. When the stream drops, the page
-// polls every few seconds and reconnects with backoff; on reconnecting it re-reads at once.
-import { useEffect, useState } from "react";
-import { Unauthenticated, loadSnapshot, type Snapshot } from "./api.ts";
-import { readEvents } from "./events.ts";
+// Keeps every page current. One event stream per signed-in page (`useEventStream`, in the
+// shell) tells the page's queries what changed; each query (`useLiveQuery`) re-reads its part
+// of the API when a change concerns it (bursts coalesced into one read). A slow re-read also
+// runs while live, because a change made through another server replica does not reach this
+// replica's stream. When the stream drops, queries poll every few seconds and the stream
+// reconnects with backoff; on reconnecting every query re-reads at once.
+import { createContext, useCallback, useContext, useEffect, useRef, useState } from "react";
+import { Unauthenticated, errorText } from "./api.ts";
+import { readEvents, type Change } from "./events.ts";
 
 export type Connection = "connecting" | "live" | "polling";
 
@@ -14,35 +16,115 @@ const POLL_MS = 4_000;
 const LIVE_REREAD_MS = 30_000;
 const RECONNECT_MS = [1_000, 2_000, 5_000, 10_000, 20_000];
 
-export interface Dashboard {
-  snapshot: Snapshot | null;
-  connection: Connection;
-  /** Why the last re-read failed, while the page shows the data it had before. */
-  error: string | null;
+type Listener = (event: Change | "open") => void;
+
+/** What pages share: the token, the stream's changes, and how to give up on a refused token. */
+export interface LiveHub {
+  token: string;
+  isLive(): boolean;
+  subscribe(listener: Listener): () => void;
+  signOut(why: string): void;
+  /** A query read the API successfully at `at` (the top bar says when). */
+  read(at: number): void;
 }
 
-export function useDashboard(token: string, onUnauthenticated: (why: string) => void): Dashboard {
-  const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
+export const LiveContext = createContext<LiveHub | null>(null);
+
+export function useHub(): LiveHub {
+  const hub = useContext(LiveContext);
+  if (!hub) throw new Error("useHub outside <LiveContext>");
+  return hub;
+}
+
+/** Opens the event stream for `token` and keeps it open; returns the hub pages subscribe to. */
+export function useEventStream(token: string, onUnauthenticated: (why: string) => void): { hub: LiveHub; connection: Connection; updatedAt: number | null } {
   const [connection, setConnection] = useState<Connection>("connecting");
-  const [error, setError] = useState<string | null>(null);
+  const [updatedAt, setUpdatedAt] = useState<number | null>(null);
+  const [hub] = useState(() => {
+    const listeners = new Set<Listener>();
+    const state = { live: false, signedOut: false };
+    const value: LiveHub & { emit: Listener; setLive: (live: boolean) => void } = {
+      token,
+      isLive: () => state.live,
+      subscribe(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      signOut(why) {
+        if (state.signedOut) return;
+        state.signedOut = true;
+        onUnauthenticated(why);
+      },
+      read: (at) => setUpdatedAt(at),
+      emit: (event) => listeners.forEach((listener) => listener(event)),
+      setLive(live) {
+        state.live = live;
+        setConnection(live ? "live" : "polling");
+      },
+    };
+    return value;
+  });
 
   useEffect(() => {
     const stop = new AbortController();
-    let live = false;
+    const connect = async () => {
+      let attempt = 0;
+      while (!stop.signal.aborted) {
+        try {
+          await readEvents(token, stop.signal, {
+            onOpen: () => {
+              attempt = 0;
+              hub.setLive(true);
+              hub.emit("open");
+            },
+            onChange: hub.emit,
+          });
+        } catch (cause) {
+          if (stop.signal.aborted) return;
+          if (cause instanceof Unauthenticated) return hub.signOut(cause.message);
+        }
+        if (stop.signal.aborted) return;
+        hub.setLive(false);
+        const delay = RECONNECT_MS[Math.min(attempt++, RECONNECT_MS.length - 1)] ?? POLL_MS;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    };
+    void connect();
+    return () => stop.abort();
+  }, [token, hub]);
+
+  return { hub, connection, updatedAt };
+}
+
+export interface LiveQuery<T> {
+  data: T | null;
+  /** Why the last read failed, while the page shows the data it had before. */
+  error: string | null;
+  /** Read again now (after the page changed something itself). */
+  reload: () => void;
+}
+
+/**
+ * Reads `load` now, again on every change `relevant` accepts (all by default), and on a timer
+ * as described above. `key` names what is read: a new key starts over with no data.
+ */
+export function useLiveQuery<T>(key: string, load: (token: string, signal: AbortSignal) => Promise<T>, relevant: (change: Change) => boolean = () => true): LiveQuery<T> {
+  const hub = useHub();
+  const [result, setResult] = useState<{ key: string; data: T | null; error: string | null }>({ key, data: null, error: null });
+  const rereadRef = useRef<() => void>(() => undefined);
+  const reload = useCallback(() => rereadRef.current(), []);
+  // The latest callbacks, so that a re-render with new closures does not restart the reads.
+  const loadRef = useRef(load);
+  const relevantRef = useRef(relevant);
+  loadRef.current = load;
+  relevantRef.current = relevant;
+
+  useEffect(() => {
+    const stop = new AbortController();
     let lastRead = 0;
     let reading = false;
     let readAgain = false;
     let pending: ReturnType<typeof setTimeout> | undefined;
-
-    const fail = (cause: unknown): boolean => {
-      if (stop.signal.aborted) return true;
-      if (cause instanceof Unauthenticated) {
-        stop.abort();
-        onUnauthenticated(cause.message);
-        return true;
-      }
-      return false;
-    };
 
     const reread = async (): Promise<void> => {
       if (reading) {
@@ -52,13 +134,15 @@ export function useDashboard(token: string, onUnauthenticated: (why: string) => 
       reading = true;
       lastRead = Date.now();
       try {
-        const next = await loadSnapshot(token, stop.signal);
+        const data = await loadRef.current(hub.token, stop.signal);
         if (!stop.signal.aborted) {
-          setSnapshot(next);
-          setError(null);
+          setResult({ key, data, error: null });
+          hub.read(Date.now());
         }
       } catch (cause) {
-        if (!fail(cause)) setError(cause instanceof Error ? cause.message : String(cause));
+        if (stop.signal.aborted) return;
+        if (cause instanceof Unauthenticated) hub.signOut(cause.message);
+        else setResult((previous) => ({ key, data: previous.key === key ? previous.data : null, error: errorText(cause) }));
       } finally {
         reading = false;
         if (readAgain && !stop.signal.aborted) {
@@ -68,50 +152,29 @@ export function useDashboard(token: string, onUnauthenticated: (why: string) => 
       }
     };
 
-    const onChange = () => {
+    const unsubscribe = hub.subscribe((event) => {
+      if (event === "open") return void reread();
+      if (!relevantRef.current(event)) return;
       pending ??= setTimeout(() => {
         pending = undefined;
         void reread();
       }, COALESCE_MS);
-    };
-
-    const connect = async () => {
-      let attempt = 0;
-      while (!stop.signal.aborted) {
-        try {
-          await readEvents(token, stop.signal, {
-            onOpen: () => {
-              attempt = 0;
-              live = true;
-              setConnection("live");
-              void reread();
-            },
-            onChange,
-          });
-        } catch (cause) {
-          if (fail(cause)) return;
-        }
-        if (stop.signal.aborted) return;
-        live = false;
-        setConnection("polling");
-        const delay = RECONNECT_MS[Math.min(attempt++, RECONNECT_MS.length - 1)] ?? POLL_MS;
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    };
-
+    });
     const poller = setInterval(() => {
-      if (Date.now() - lastRead >= (live ? LIVE_REREAD_MS : POLL_MS)) void reread();
+      if (Date.now() - lastRead >= (hub.isLive() ? LIVE_REREAD_MS : POLL_MS)) void reread();
     }, 1_000);
+    rereadRef.current = () => void reread();
     void reread();
-    void connect();
     return () => {
       stop.abort();
+      unsubscribe();
       clearInterval(poller);
       clearTimeout(pending);
     };
-  }, [token, onUnauthenticated]);
+  }, [hub, key]);
 
-  return { snapshot, connection, error };
+  const current = result.key === key ? result : { data: null, error: null };
+  return { data: current.data, error: current.error, reload };
 }
 
 /** The current time, updated every `everyMs`, so "3 minutes ago" stays true. */

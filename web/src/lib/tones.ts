@@ -1,6 +1,7 @@
 // Colour for every state the dashboard shows: ok (green), active (blue), warn (amber),
 // bad (red), idle (grey). Exhaustive, so a new state is a type error until it has a colour.
 import type { DeploymentState, HostProgress, HostServiceState } from "./api.ts";
+import type { JobState, RunState, StepState, TestOutcome } from "./pipelines.ts";
 
 export type Tone = "ok" | "active" | "warn" | "bad" | "idle";
 
@@ -45,6 +46,58 @@ export function hostProgressTone(status: HostProgress["status"]): Tone {
       return "idle";
     default:
       return assertNever(status);
+  }
+}
+
+export function runTone(state: RunState): Tone {
+  switch (state) {
+    case "succeeded":
+      return "ok";
+    case "running":
+      return "active";
+    case "failed":
+      return "bad";
+    case "queued":
+    case "cancelled":
+    case "superseded":
+      return "idle";
+    default:
+      return assertNever(state);
+  }
+}
+
+/** Jobs and their steps share their states, but for `queued`, which only a job has. */
+export function jobTone(state: JobState | StepState): Tone {
+  switch (state) {
+    case "succeeded":
+      return "ok";
+    case "running":
+      return "active";
+    case "failed":
+      return "bad";
+    case "pending":
+    case "queued":
+    case "cancelled":
+    case "skipped":
+      return "idle";
+    default:
+      return assertNever(state);
+  }
+}
+
+/** A flaky test passed in the end, but needs someone's attention. */
+export function testTone(outcome: TestOutcome): Tone {
+  switch (outcome) {
+    case "passed":
+      return "ok";
+    case "flaky":
+      return "warn";
+    case "failed":
+      return "bad";
+    case "skipped":
+      return "idle";
+    default:
+      return assertNever(outcome);
   }
 }
 
