@@ -22,9 +22,13 @@ describe("roles", () => {
     assert.equal(isAllowed({ kind: "user", roles: [], systemAdmin: true }, "tenant:create"), true);
   });
 
-  it("gives an agent token only what a host needs, even if its user is an admin", () => {
+  it("gives an agent token only what a host and a runner need, even if its user is an admin", () => {
     const agent = { kind: "agent" as const, roles: ["admin"] as Role[], systemAdmin: true };
-    assert.deepEqual(ACTIONS.filter((action) => isAllowed(agent, action)), ["artifact:read", "host:register"]);
+    assert.deepEqual(ACTIONS.filter((action) => isAllowed(agent, action)), ["artifact:write", "artifact:read", "host:register", "runner:work"]);
+  });
+
+  it("keeps the runner protocol to agents: no user role works jobs", () => {
+    for (const role of ROLES) assert.equal(isAllowed(user(role), "runner:work"), false, role);
   });
 
   it("gives a user with no role nothing", () => {
