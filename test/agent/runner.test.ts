@@ -257,11 +257,20 @@ describe("runner job execution", () => {
 });
 
 describe("runner-only agent", () => {
+  it("registers with the roles its flags give", () => {
+    const roles = (runner?: { slots: number; only: boolean }) =>
+      new Agent({ server: fake.url, token: fake.token, name: "a", labels: {}, address: "127.0.0.1", dataDir: join(root, "unused"), stopServicesOnExit: false, runner }, { logger: silentLogger() }).roles;
+    assert.deepEqual(roles(), ["host"]);
+    assert.deepEqual(roles({ slots: 1, only: false }), ["host", "runner"]);
+    assert.deepEqual(roles({ slots: 1, only: true }), ["runner"]);
+  });
+
   it("registers as a runner, runs a claimed job, and cancels a running job when stopped past its grace", async () => {
     const agent = new Agent(
       { server: fake.url, token: fake.token, name: "runner-1", labels: { os: "linux" }, address: "127.0.0.1", dataDir: join(root, "agent"), stopServicesOnExit: false, runner: { slots: 1, only: true, stopGraceMs: 300 } },
       { logger: silentLogger() },
     );
+    const registrations = fake.registrations.length;
     try {
       await agent.start();
       assert.deepEqual(fake.registrations.at(-1)?.roles, ["runner"]);
@@ -274,6 +283,9 @@ describe("runner-only agent", () => {
     } finally {
       await agent.stop();
     }
+    // The fake server has no desired-state route: a runner-only agent polling it would be told
+    // its host is unknown, and would register again.
+    assert.equal(fake.registrations.length, registrations + 1, "registered once, and never polled for a desired state");
     const cancelled = fake.finished.get(`job-${jobCount}`);
     assert.equal(cancelled?.outcome, "cancelled");
     assert.match(cancelled?.reason ?? "", /the runner is stopping/);
