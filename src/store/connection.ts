@@ -36,7 +36,8 @@ function openSqlite(dataDir: string): Store {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, "slipway.db");
   const database = new DatabaseSync(file);
-  database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
+  // busy_timeout first: switching a new file to WAL takes a lock another process may hold.
+  database.exec("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
   const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: adaptSqlite(database) }) });
   return { db, dialect: "sqlite", location: file, close: () => db.destroy() };
 }
