@@ -60,4 +60,7 @@ export function elapsedMs(startedAt: number | null, finishedAt: number | null, n
 /** The first line of a commit message. */
 export const firstLine = (text: string): string => text.split("\n", 1)[0]?.trim() ?? "";
 
+/** "Ada Lovelace <ada@example.com>" -> "Ada Lovelace", where a table has room for a name only. */
+export const authorName = (author: string): string => author.replace(/\s*<[^>]*>\s*$/, "") || author;
+
 export const shortSha = (sha: string): string => sha.slice(0, 7);

@@ -62,7 +62,7 @@ export function RunTests({ service, tests, onChanged }: { service: string; tests
                     <td className="test-name" title={test.test_id}>
                       {test.message && <span className="disclosure">{expanded ? "▾" : "▸"}</span>}
                       {test.name}
-                      {(test.classname ?? test.file) && <span className="muted test-where"> {test.classname ?? test.file}</span>}
+                      {(test.file ?? test.classname) && <span className="muted test-where"> {test.file ?? test.classname}</span>}
                     </td>
                     <td className="muted">{test.job}</td>
                     <td className="num">{test.attempts}</td>

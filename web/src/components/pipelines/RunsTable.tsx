@@ -1,5 +1,5 @@
 // Pipeline runs, newest first: one row each, the whole row a link to the run.
-import { ago, elapsed, firstLine, shortSha, stamp } from "../../lib/format.ts";
+import { ago, authorName, elapsed, firstLine, shortSha, stamp } from "../../lib/format.ts";
 import type { RunSummary } from "../../lib/pipelines.ts";
 import { navigate, paths } from "../../lib/route.ts";
 import { runTone, stateLabel } from "../../lib/tones.ts";
@@ -51,7 +51,7 @@ export function RunsTable({ runs, now }: { runs: RunSummary[]; now: number }) {
             <td className="message-cell" title={run.message}>
               {firstLine(run.message)}
             </td>
-            <td>{run.author}</td>
+            <td title={run.author}>{authorName(run.author)}</td>
             <td title={`by ${run.triggered_by}`}>{run.trigger}</td>
             <td title={stamp(run.created_at)}>{ago(run.created_at, now)}</td>
             <td className="num mono">{elapsed(run, now)}</td>

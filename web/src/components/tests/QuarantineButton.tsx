@@ -1,29 +1,19 @@
 // Quarantines a test: its failures no longer fail runs, but are still reported. Asks why first;
 // the reason is kept with the quarantine for whoever wonders later.
 import { useState, type FormEvent } from "react";
-import { errorText } from "../../lib/api.ts";
-import { useHub } from "../../lib/live.ts";
+import { useAction } from "../../lib/action.ts";
 import { quarantineTest } from "../../lib/pipelines.ts";
+import { ActionError } from "../ActionError.tsx";
 
 export function QuarantineButton({ service, testId, onDone }: { service: string; testId: string; onDone: () => void }) {
-  const hub = useHub();
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await quarantineTest(hub.token, service, testId, reason.trim() || "quarantined from the dashboard");
-      setOpen(false);
-      onDone();
-    } catch (cause) {
-      setError(errorText(cause));
-    } finally {
-      setBusy(false);
-    }
+    if (!(await run((token) => quarantineTest(token, service, testId, reason.trim() || "quarantined from the dashboard")))) return;
+    setOpen(false);
+    onDone();
   };
   if (!open) {
     return (
@@ -41,11 +31,7 @@ export function QuarantineButton({ service, testId, onDone }: { service: string;
       <button type="button" className="link" onClick={() => setOpen(false)}>
         cancel
       </button>
-      {error && (
-        <span className="error-text" role="alert">
-          {error}
-        </span>
-      )}
+      <ActionError error={error} />
     </form>
   );
 }

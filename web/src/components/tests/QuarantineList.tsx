@@ -1,10 +1,9 @@
 // Tests in quarantine: their failures are reported but fail no run. Each says who put it there
 // (Slipway itself past the flake-rate threshold, or a person) and why, and can be released.
-import { useState } from "react";
-import { errorText } from "../../lib/api.ts";
+import { useAction } from "../../lib/action.ts";
 import { ago, stamp } from "../../lib/format.ts";
-import { useHub } from "../../lib/live.ts";
 import { releaseTest, type QuarantineEntry } from "../../lib/pipelines.ts";
+import { ActionError } from "../ActionError.tsx";
 
 export function QuarantineList({ service, entries, now, onChanged }: { service: string; entries: QuarantineEntry[]; now: number; onChanged: () => void }) {
   return (
@@ -48,30 +47,16 @@ export function QuarantineList({ service, entries, now, onChanged }: { service: 
 }
 
 function ReleaseButton({ service, testId, onDone }: { service: string; testId: string; onDone: () => void }) {
-  const hub = useHub();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
   const release = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await releaseTest(hub.token, service, testId);
-      onDone();
-    } catch (cause) {
-      setError(errorText(cause));
-      setBusy(false);
-    }
+    if (await run((token) => releaseTest(token, service, testId))) onDone();
   };
   return (
     <>
       <button type="button" className="action small" disabled={busy} onClick={() => void release()}>
         release from quarantine
       </button>
-      {error && (
-        <span className="error-text" role="alert">
-          {error}
-        </span>
-      )}
+      <ActionError error={error} />
     </>
   );
 }
