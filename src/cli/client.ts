@@ -12,6 +12,7 @@ import { z } from "zod";
 import { ERROR_CODES, SlipwayError, httpStatusOf, invalidInput, type ErrorCode } from "../core/errors.ts";
 import { ErrorBody } from "../contracts/common.ts";
 import { Host } from "../contracts/hosts.ts";
+import { LogPage, Quarantine, Run, RunList, TestResultView, TestStats, Variable, WebhookSecret } from "../contracts/pipelines.ts";
 import { Artifact, Release, type ReleaseCreate } from "../contracts/releases.ts";
 import { Service, type ServiceCreateInput } from "../contracts/services.ts";
 import { Tenant, TenantCreated, Token, TokenCreated, User, WhoAmI, type RoleName } from "../contracts/tenancy.ts";
@@ -21,6 +22,11 @@ import { JSON_FLAG_HELP } from "./output.ts";
 type Role = z.infer<typeof RoleName>;
 const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) }).transform((list) => list.items);
 const KnownErrorCode = z.enum(ERROR_CODES);
+const query = (params: Record<string, string | number | undefined>): string => {
+  const defined = Object.entries(params).filter((entry): entry is [string, string | number] => entry[1] !== undefined);
+  return defined.length === 0 ? "" : `?${new URLSearchParams(defined.map(([key, value]) => [key, String(value)])).toString()}`;
+};
+const segment = encodeURIComponent;
 
 function codeForStatus(status: number): ErrorCode {
   return ERROR_CODES.find((code) => httpStatusOf(code) === status) ?? (status >= 500 ? "internal" : "invalid_input");
@@ -128,6 +134,27 @@ export class ApiClient {
   createRelease = (service: string, input: ReleaseCreate) => this.request(Release, "POST", `/services/${encodeURIComponent(service)}/releases`, input);
 
   listHosts = (selector?: string) => this.request(listOf(Host), "GET", `/hosts${selector ? `?${new URLSearchParams({ selector }).toString()}` : ""}`);
+
+  startRun = (service: string, input: { branch?: string | undefined; sha?: string | undefined }) => this.request(Run, "POST", `/services/${segment(service)}/runs`, input);
+  /** Runs newest first: one service's, or the tenant's when `service` is undefined. */
+  listRuns = (service: string | undefined, filter: { branch?: string | undefined; limit?: number | undefined; before?: number | undefined } = {}) =>
+    this.request(RunList, "GET", `${service === undefined ? "" : `/services/${segment(service)}`}/runs${query(filter)}`).then((list) => list.items);
+  getRun = (id: string) => this.request(Run, "GET", `/runs/${segment(id)}`);
+  cancelRun = (id: string) => this.request(Run, "POST", `/runs/${segment(id)}/cancel`);
+  runTests = (id: string) => this.request(listOf(TestResultView), "GET", `/runs/${segment(id)}/tests`);
+  /** One page of a job's log after line `after`; with `wait_ms`, the server holds the answer until there are lines or the job ends. */
+  jobLogs = (run: string, job: string, page: { after: number; limit?: number; wait_ms?: number }) => this.request(LogPage, "GET", `/runs/${segment(run)}/jobs/${segment(job)}/logs${query(page)}`);
+
+  testStats = (service: string, sort: "slowest" | "flakiest" | "failing", limit?: number) => this.request(listOf(TestStats), "GET", `/services/${segment(service)}/tests${query({ sort, limit })}`);
+  listQuarantine = (service: string) => this.request(listOf(Quarantine), "GET", `/services/${segment(service)}/quarantine`);
+  quarantineTest = (service: string, testId: string, reason?: string) => this.request(z.null(), "PUT", `/services/${segment(service)}/quarantine/${segment(testId)}`, reason === undefined ? {} : { reason });
+  releaseTest = (service: string, testId: string) => this.request(z.null(), "DELETE", `/services/${segment(service)}/quarantine/${segment(testId)}`);
+
+  listVariables = (service: string) => this.request(listOf(Variable), "GET", `/services/${segment(service)}/variables`);
+  setVariable = (service: string, name: string, value: string, secret: boolean) => this.request(Variable, "PUT", `/services/${segment(service)}/variables/${segment(name)}`, { value, secret });
+  unsetVariable = (service: string, name: string) => this.request(z.null(), "DELETE", `/services/${segment(service)}/variables/${segment(name)}`);
+
+  createWebhookSecret = (service: string) => this.request(WebhookSecret, "POST", `/services/${segment(service)}/webhook-secret`);
 
   /** Whether the tenant already holds this artifact (a HEAD request: no body is sent back). */
   async hasArtifact(sha256: string): Promise<boolean> {

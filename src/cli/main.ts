@@ -12,9 +12,12 @@ import { registerServerCommand } from "./server.ts";
 import { registerServiceCommands } from "./service.ts";
 import { registerStatusCommand } from "./status.ts";
 import { registerTenantCommands } from "./tenant.ts";
+import { registerTestsCommands } from "./tests.ts";
 import { registerTokenCommands } from "./token.ts";
 import { registerUpCommand } from "./up.ts";
 import { registerUserCommands } from "./user.ts";
+import { registerVariableCommands } from "./variable.ts";
+import { registerWebhookCommand } from "./webhook.ts";
 import { runCli } from "./run.ts";
 
 const program = new Command()
@@ -39,5 +42,8 @@ registerAgentCommand(program);
 registerDeployCommands(program);
 registerStatusCommand(program);
 registerPipelineCommands(program);
+registerTestsCommands(program);
+registerVariableCommands(program);
+registerWebhookCommand(program);
 
 await runCli(program, process.argv);
