@@ -34,6 +34,8 @@ jobs:
         run: echo "hello from compile" && echo "a warning" >&2
       - name: stamp
         run: echo "$SLIPWAY_RUN_NUMBER" > VERSION && echo "the key is $API_KEY"
+      - name: count
+        run: seq 1 2500
     artifacts: [VERSION]
   test:
     needs: [compile]
@@ -275,7 +277,10 @@ describe("slipway pipeline with a runner", () => {
 
   it("logs without --follow reads one job (every shard of it) a page at a time, as text or JSON lines", async () => {
     const compile = ok(await slipway("pipeline", "logs", runId, "compile")).stdout;
-    assert.match(compile, /^# step 1: greet\n {2}hello from compile\n! a warning\n# step 2: stamp\n {2}the key is \*\*\*$/m);
+    assert.match(compile, /^# step 1: greet\n {2}hello from compile\n! a warning\n# step 2: stamp\n {2}the key is \*\*\*\n# step 3: count\n/m);
+    // 2,500 lines are three pages of 1,000: all of them, once each, in order.
+    const counted = compile.split("\n").filter((line) => /^ {2}\d+$/.test(line));
+    assert.deepEqual(counted, Array.from({ length: 2500 }, (_, i) => `  ${i + 1}`));
     const tests = ok(await slipway("pipeline", "logs", runId, "test", "--json")).stdout.trim().split("\n").map((line) => JSON.parse(line));
     assert.deepEqual([...new Set(tests.map((line: any) => line.name))], ["test (1/2)", "test (2/2)"], "shard 1 whole, then shard 2");
     assert.ok(tests.every((line: any) => line.key === "test" && typeof line.seq === "number" && ["stdout", "stderr", "system"].includes(line.stream)));
