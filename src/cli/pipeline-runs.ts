@@ -53,7 +53,7 @@ export async function followRun(client: Pick<ApiClient, "getRun">, id: string, o
 async function watchRun(command: Command, client: ApiClient, run: Run, options: { everyVersion: boolean }): Promise<Run> {
   const json = wantsJson(command);
   const tty = process.stdout.isTTY === true;
-  const view = json ? undefined : new RunProgressView(process.stdout, { tty });
+  const view = json ? undefined : new RunProgressView(process.stdout, { tty, columns: () => process.stdout.columns });
   const ticker = view && tty ? setInterval(() => view.tick(), 1000) : undefined;
   const onSigint = () => {
     process.stderr.write(`\nStopped watching; run ${run.id} goes on. Follow it again with: slipway pipeline show ${run.id} --follow\n`);

@@ -133,4 +133,14 @@ describe("pipeline view", () => {
     assert.ok(writes[1]!.startsWith("\x1b[3F\x1b[J"), JSON.stringify(writes[1]));
     assert.match(writes[2]!, /^\x1b\[3F\x1b\[J {2}succeeded {2}\(8 s\) {2}release 1\.0\.7\n {4}JOB.*\n {4}✓ compile\s+-\s+succeeded\s+ci-1\s+1\/1\s+8 s/);
   });
+
+  it("cuts the block's lines to the terminal's width, so that a redraw erases exactly the block", () => {
+    let text = "";
+    const view = new RunProgressView({ write: (chunk: string) => (text += chunk) }, { tty: true, columns: () => 40 });
+    view.update(run([job("test", { state: "failed", reason: "3 tests failed: a.test.js::adds, b.test.js::subtracts, c.test.js::divides" })]));
+    const block = text.split("\n").slice(1, -1);
+    assert.equal(block.length, 3);
+    for (const line of block) assert.ok(line.length < 40, line);
+    assert.match(block[2]!, /^ {4}✗ test.*…$/);
+  });
 });

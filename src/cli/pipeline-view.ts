@@ -146,16 +146,19 @@ export class RunProgressView {
   readonly #out: Output;
   readonly #tty: boolean;
   readonly #now: () => number;
+  readonly #columns: () => number | undefined;
   #headerShown = false;
   #runState: RunState | undefined;
   #jobStates = new Map<string, string>();
   #blockLines = 0;
   #last: Run | undefined;
 
-  constructor(out: Output, options: { tty: boolean; now?: () => number }) {
+  /** `columns`: the terminal's width, to keep each line of the block on one line of the screen. */
+  constructor(out: Output, options: { tty: boolean; now?: () => number; columns?: () => number | undefined }) {
     this.#out = out;
     this.#tty = options.tty;
     this.#now = options.now ?? Date.now;
+    this.#columns = options.columns ?? (() => undefined);
   }
 
   update(run: Run): void {
@@ -213,7 +216,10 @@ export class RunProgressView {
     // Erase the previous block (cursor up N lines, clear to the end), print the new lines, redraw.
     const erase = this.#blockLines > 0 ? `\x1b[${this.#blockLines}F\x1b[J` : "";
     const now = this.#now();
-    const block = [`  ${runStateLine(run)}  (${took(run.started_at ?? run.created_at, run.finished_at, now)})${run.release ? `  release ${run.release.version}` : ""}`, ...jobsTable(run, now).split("\n").map((line) => `    ${line}`)];
+    // A line wider than the terminal would wrap onto two, and the next redraw would erase one too few.
+    const width = this.#columns();
+    const fit = (line: string) => (width !== undefined && line.length >= width ? `${line.slice(0, Math.max(0, width - 2))}…` : line);
+    const block = [`  ${runStateLine(run)}  (${took(run.started_at ?? run.created_at, run.finished_at, now)})${run.release ? `  release ${run.release.version}` : ""}`, ...jobsTable(run, now).split("\n").map((line) => `    ${line}`)].map(fit);
     this.#blockLines = block.length;
     this.#out.write(erase + [...newLines, ...block].map((line) => line + "\n").join(""));
   }
