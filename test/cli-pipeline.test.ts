@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -20,7 +20,10 @@ const SECRET = "s3cr3t-api-key-value";
 
 // Job keys sorted by name (compile, package, test) are not in the order of their needs
 // (compile, test, package): `show` and `logs` must follow the needs.
-const pipelineOn = (label: string) => `run: { start: node -e 0 }
+//
+// The compile job's second step waits for `gate` to exist: the test opens it once `logs --follow`
+// has shown the first step's lines, which proves they were shown while the job was running.
+const pipelineOn = (label: string, gate: string) => `run: { start: node -e 0 }
 on: { push: false }
 jobs:
   package:
@@ -33,7 +36,7 @@ jobs:
       - name: greet
         run: echo "hello from compile" && echo "a warning" >&2
       - name: stamp
-        run: echo "$SLIPWAY_RUN_NUMBER" > VERSION && echo "the key is $API_KEY"
+        run: while [ ! -e ${gate} ]; do sleep 0.05; done; echo "$SLIPWAY_RUN_NUMBER" > VERSION && echo "the key is $API_KEY"
       - name: count
         run: seq 1 2500
     artifacts: [VERSION]
@@ -57,6 +60,7 @@ let fleet: Fleet;
 let root: string;
 let repo: string;
 let configDir: string;
+let gate: string;
 
 interface Running {
   /** Resolves once stdout matches `pattern`, with the match. */
@@ -114,10 +118,11 @@ before(async () => {
   root = await tempDir("slipway-cli-pipeline-");
   configDir = await mkdtemp(join(tmpdir(), "slipway-cli-pipeline-config-"));
   repo = await createRepo(join(root, "repo"));
+  gate = join(root, "gate");
   const files = { "test/a.test.js": passing("a"), "test/b.test.js": passing("b") };
-  await commit(repo, { ...files, "slipway.yaml": pipelineOn("gpu") }, "a pipeline no runner can take");
+  await commit(repo, { ...files, "slipway.yaml": pipelineOn("gpu", gate) }, "a pipeline no runner can take");
   await runGit(repo, "checkout", "--quiet", "-b", "ci");
-  await commit(repo, { ...files, "test/c.test.js": flakyTest(join(root, "failed-once")), "slipway.yaml": pipelineOn("ci") }, "a pipeline for the ci runner");
+  await commit(repo, { ...files, "test/c.test.js": flakyTest(join(root, "failed-once")), "slipway.yaml": pipelineOn("ci", gate) }, "a pipeline for the ci runner");
   await runGit(repo, "checkout", "--quiet", "main");
   const created = await t.api("POST", "/api/v1/services", { body: { name: "web", repository_url: repo } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -251,9 +256,10 @@ describe("slipway pipeline with a runner", () => {
   it("logs --follow prints every job's lines as they are written, in order, with secrets masked", async () => {
     const run = start(["pipeline", "run", "web", "--branch", "ci", "--follow"]);
     [, runId = ""] = await run.output(/^Run #4 of web \((run_\w+)\)/m);
-    // Started while the run goes on; it reads every job's log from its first line all the same.
-    const followed = await start(["pipeline", "logs", runId, "--follow"]).done;
-    const watched = ok(await run.done);
+    const logs = start(["pipeline", "logs", runId, "--follow"]);
+    await logs.output(/^compile {4}\| {3}hello from compile$/m);
+    await writeFile(gate, "");
+    const [followed, watched] = await Promise.all([logs.done, run.done.then(ok)]);
     assert.match(watched.stdout, /^Run #4 of web succeeded: release 2\.0\.4\.$/m);
     assert.match(watched.stdout, /run #4: running -> succeeded: every job succeeded; release 2\.0\.4$/m);
     const text = ok(followed).stdout;

@@ -10,8 +10,9 @@
 // With --json: one JSON object per line, the API's log line with the job's id, key and name.
 //
 // Without --follow, every chosen job is read to where its log is now, one job after the other
-// in the order of their needs. With --follow, every chosen job is followed at once (lines appear
-// as they are written, whichever job writes them), each with a long poll, until all have ended.
+// in the order of their needs. With --follow, the chosen jobs are followed at once (up to 16 of
+// them; lines appear as they are written, whichever job writes them), each with a long poll,
+// until all have ended.
 import type { Command } from "commander";
 import type { LogLine, Run, RunJob } from "../contracts/pipelines.ts";
 import { SlipwayError } from "../core/errors.ts";
@@ -22,6 +23,8 @@ import { resolveRun } from "./pipeline-runs.ts";
 const PAGE_LINES = 1000;
 /** How long the server may hold a follow request open when there is nothing new (its limit is 30 s). */
 const WAIT_MS = 25_000;
+/** Jobs followed at the same time: a run split into 64 shards does not hold 64 requests open. */
+const FOLLOWED_AT_ONCE = 16;
 
 /** The jobs `selector` names: a job id, or a job key (every shard of it); every job when undefined. */
 export function selectJobs(run: Run, selector: string | undefined): RunJob[] {
@@ -125,7 +128,16 @@ export function registerPipelineLogsCommand(pipeline: Command): void {
           }
           await writer.write(latest.get(job.id) ?? job, lines);
         });
-      if (follow) await Promise.all(jobs.map(read));
-      else for (const job of jobs) await read(job);
+      if (!follow) {
+        for (const job of jobs) await read(job);
+        return;
+      }
+      // At most FOLLOWED_AT_ONCE long polls at a time, taken in the order of the needs: a job
+      // further down waits its turn (its lines are all printed then, from its first one).
+      const waiting = [...jobs];
+      const follower = async () => {
+        for (let job = waiting.shift(); job; job = waiting.shift()) await read(job);
+      };
+      await Promise.all(Array.from({ length: Math.min(FOLLOWED_AT_ONCE, jobs.length) }, follower));
     });
 }
