@@ -17,6 +17,7 @@
 // Figures are the mean over the suites, and the worst suite in brackets.
 import { parseArgs } from "node:util";
 import { roundRobin, splitByTimings } from "../src/core/testing/split.ts";
+import { prng } from "./support/seed.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -29,18 +30,6 @@ const SUITES = Number(flags.suites);
 const FILES = Number(flags.files);
 const SHARDS = [4, 8, 16];
 const AIM = 1.05;
-
-/** mulberry32: a small seeded PRNG, so every run measures the same suites. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A standard normal deviate (Box-Muller). */
 const normal = (random: () => number) => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());

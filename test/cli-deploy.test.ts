@@ -2,7 +2,6 @@
 // server (SQLite, or PostgreSQL with SLIPWAY_TEST_DATABASE_URL) and three real agents serving a
 // real HTTP service on their own loopback addresses.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,18 +10,12 @@ import type { Deployment } from "../src/contracts/deployments.ts";
 import { ProgressView, failureReason, followDeployment, type DeploymentSource } from "../src/cli/progress.ts";
 import { FIXTURE_SERVICE_DIR, buildArtifact } from "./support/artifact.ts";
 import { Fleet, served } from "./support/fleet.ts";
+import { runSlipway, type CliResult } from "./support/cli.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 import { waitFor } from "./support/wait.ts";
 
-const CLI = join(import.meta.dirname, "..", "src", "cli", "main.ts");
 const PORT = 20_000 + Math.floor(Math.random() * 20_000);
 const FIRST_OCTET = 150 + Math.floor(Math.random() * 80);
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let t: TestServer;
 let fleet: Fleet;
@@ -30,17 +23,7 @@ let configDir: string;
 
 /** `slipway args...` as the bootstrap admin, with none of the caller's SLIPWAY_* variables. */
 function slipway(...args: string[]): Promise<CliResult> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("SLIPWAY_")));
-  const env = { ...inherited, SLIPWAY_CONFIG_DIR: configDir, SLIPWAY_SERVER: t.url, SLIPWAY_TOKEN: t.adminToken };
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runSlipway(args, { env: { SLIPWAY_CONFIG_DIR: configDir, SLIPWAY_SERVER: t.url, SLIPWAY_TOKEN: t.adminToken } });
 }
 
 function ok(result: CliResult): CliResult {

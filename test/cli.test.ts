@@ -2,33 +2,17 @@
 // PostgreSQL with SLIPWAY_TEST_DATABASE_URL), each with its own config directory.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runSlipway, type CliResult } from "./support/cli.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 
-const CLI = join(import.meta.dirname, "..", "src", "cli", "main.ts");
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs `slipway args...` with its own config dir and none of the caller's SLIPWAY_* variables. */
 function slipway(args: string[], options: { configDir: string; env?: Record<string, string> }): Promise<CliResult> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("SLIPWAY_")));
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...inherited, SLIPWAY_CONFIG_DIR: options.configDir, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runSlipway(args, { env: { SLIPWAY_CONFIG_DIR: options.configDir, ...options.env } });
 }
 
 function succeeded(result: CliResult): CliResult {

@@ -22,7 +22,7 @@ export interface Seeded {
 const BATCH = 250;
 
 /** A small deterministic PRNG (mulberry32): the same layout on every run. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

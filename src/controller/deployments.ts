@@ -14,6 +14,7 @@ import { applyTransition, claimLease, migrationStatus, unfinishedDeployments, ty
 import { liveAndPrevious } from "../store/environments.ts";
 import type { Database } from "../store/schema.ts";
 import { getService } from "../store/services.ts";
+import { PassLoop } from "./pass-loop.ts";
 import { hostViews, hostsById, selectEnvironmentHosts } from "./host-views.ts";
 
 export interface ControllerDeps {
@@ -41,45 +42,31 @@ const isNoop = (row: DeploymentRow, result: StepResult) =>
 
 export class DeploymentController {
   private readonly deps: ControllerDeps;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private unsubscribe: (() => void) | undefined;
+  // Reports and new deployments wake the loop at once instead of at the next interval.
+  private readonly loop: PassLoop;
 
   constructor(deps: ControllerDeps) {
     this.deps = deps;
+    this.loop = new PassLoop({
+      pass: () => this.pass(),
+      onError: (error) => deps.logger.error({ err: error }, "deployment controller pass failed"),
+      changes: deps.changes,
+      wakeOn: ["host", "deployment"],
+      intervalMs: deps.intervalMs ?? 250,
+    });
   }
 
   start(): void {
-    this.timer = setInterval(() => this.poke(), this.deps.intervalMs ?? 250);
-    // Reports and new deployments wake the loop at once instead of at the next interval.
-    this.unsubscribe = this.deps.changes.onAny((change) => {
-      if (change.kind === "host" || change.kind === "deployment") this.poke();
-    });
-    this.poke();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.unsubscribe?.();
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Runs a pass now, or right after the one in progress. */
   poke(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.pass()
-      .catch((error: unknown) => this.deps.logger.error({ err: error }, "deployment controller pass failed"))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.poke();
-        }
-      });
+    this.loop.poke();
   }
 
   /** One pass over every unfinished deployment. Exposed for tests. */

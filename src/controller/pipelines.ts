@@ -9,6 +9,7 @@ import { advanceJobs, runState, type JobView, type RetryCause } from "../core/pi
 import type { JobState } from "../core/pipeline/dag.ts";
 import type { RunState } from "../core/pipeline/run.ts";
 import type { Changes } from "../store/changes.ts";
+import { PassLoop } from "./pass-loop.ts";
 import { appendSystemLog } from "../store/pipeline-jobs.ts";
 import { jobsOfRun, runningJobs, transitionJob, transitionRun, unfinishedRuns } from "../store/pipeline-runs.ts";
 import type { Database, PipelineJobsTable, PipelineRunsTable } from "../store/schema.ts";
@@ -44,46 +45,29 @@ export function jobView(row: PipelineJobsTable, pipeline: StoredPipeline): JobVi
 
 export class PipelineController {
   private readonly deps: PipelineControllerDeps;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-  private unsubscribe: (() => void) | undefined;
+  private readonly loop: PassLoop;
 
   constructor(deps: PipelineControllerDeps) {
     this.deps = deps;
+    this.loop = new PassLoop({
+      pass: () => this.pass(),
+      onError: (error) => deps.logger.error({ err: error }, "pipeline controller pass failed"),
+      changes: deps.changes,
+      wakeOn: ["run"],
+      intervalMs: deps.intervalMs ?? 500,
+    });
   }
 
   start(): void {
-    this.timer = setInterval(() => this.poke(), this.deps.intervalMs ?? 500);
-    this.unsubscribe = this.deps.changes.onAny((change) => {
-      if (change.kind === "run") this.poke();
-    });
-    this.poke();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    this.unsubscribe?.();
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   poke(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.pass()
-      .catch((error: unknown) => this.deps.logger.error({ err: error }, "pipeline controller pass failed"))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.poke();
-        }
-      });
+    this.loop.poke();
   }
 
   /** One pass over every unfinished run, then over jobs still running in finished runs. Exposed for tests. */
