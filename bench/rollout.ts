@@ -11,7 +11,10 @@
 //                                                (default postgres://postgres@127.0.0.1:5432/postgres)
 //   options: --artifact-mb 20  --timeout-min 10 (the whole run; it aborts past it)
 //            --start-concurrency 8 (agents starting at once)  --log-level warn (the server's)
-//            --health-interval 100 (ms, run.health.interval in the slipway.yaml; the floor probes as often)
+//            --start-interval 100 (ms, run.health.start_interval in the slipway.yaml: how often a new
+//            process is probed until first healthy; the floor probes as often, until healthy)
+//            --health-interval 2000 (ms, run.health.interval: the probes of healthy processes,
+//            which the floor does not have; Slipway's default)
 //            --host-nice 10 (niceness of the hosts' processes, agents and floor alike: one machine
 //            plays the server's and all the hosts' parts, and the server must not starve behind
 //            a hundred hosts' work; with 0, a 100-host deployment here pauses on "unreachable"
@@ -52,7 +55,8 @@ const { values: flags } = parseArgs({
     "start-concurrency": { type: "string", default: "8" },
     "log-level": { type: "string", default: "warn" },
     "cpu-prof": { type: "string" },
-    "health-interval": { type: "string", default: "100" },
+    "health-interval": { type: "string", default: "2000" },
+    "start-interval": { type: "string", default: "100" },
     "host-nice": { type: "string", default: "10" },
   },
 });
@@ -67,7 +71,7 @@ const postgresUrl = process.env.SLIPWAY_BENCH_DATABASE_URL || "postgres://postgr
 
 const SERVICE = "shop";
 const START = "node server.js";
-const HEALTH = { path: "/healthz", intervalMs: Number(flags["health-interval"]), timeoutMs: 1000 };
+const HEALTH = { path: "/healthz", intervalMs: Number(flags["health-interval"]), startIntervalMs: Number(flags["start-interval"]), timeoutMs: 1000 };
 const POLL_MS = 50;
 /** How long the warmed fleet is left alone to measure what it costs doing nothing. */
 const IDLE_MS = 5000;
@@ -97,7 +101,7 @@ const manifest = (port: number) => `
 run:
   start: ${START}
   port: ${port}
-  health: { http: ${HEALTH.path}, interval: ${HEALTH.intervalMs}ms, timeout: ${HEALTH.timeoutMs}ms, start_period: 30s }
+  health: { http: ${HEALTH.path}, interval: ${HEALTH.intervalMs}ms, start_interval: ${HEALTH.startIntervalMs}ms, timeout: ${HEALTH.timeoutMs}ms, start_period: 30s }
 deploy:
   batch_size: 25%
   max_unavailable: 25%
@@ -174,7 +178,7 @@ async function run(): Promise<Figures> {
   const batches = Array.from({ length: Math.ceil(HOSTS / batchSize) }, (_, b) => addresses.slice(b * batchSize, (b + 1) * batchSize));
 
   log(`floor: ${HOSTS} plain processes in ${batches.length} batches of ${batchSize}`);
-  const floor = await runFloor({ artifact: v2, batches, port, start: START, healthPath: HEALTH.path, intervalMs: HEALTH.intervalMs, timeoutMs: HEALTH.timeoutMs, nice: HOST_NICE, log, onStop: (stop) => cleanups.push(stop) });
+  const floor = await runFloor({ artifact: v2, batches, port, start: START, healthPath: HEALTH.path, intervalMs: HEALTH.startIntervalMs, timeoutMs: HEALTH.timeoutMs, nice: HOST_NICE, log, onStop: (stop) => cleanups.push(stop) });
   log(`floor: ${(floor.totalMs / 1000).toFixed(2)} s`);
 
   const store: BenchStore = await createBenchStore(dialect as "sqlite" | "postgres", dialect === "postgres" ? postgresUrl : undefined);
@@ -279,7 +283,7 @@ function print(fig: Figures): void {
   const b = fig.rollout.breakdown;
   const out = (text = "") => console.log(text);
   out(`\nRolling deployment of a ${(fig.artifact.size / 1e6).toFixed(1)} MB artifact (${fig.artifact.size} bytes) to ${HOSTS} real agents, ${b.batches.length} batches of ${fig.batchSize},`);
-  out(`HTTP health check every ${HEALTH.intervalMs} ms; store ${dialect}; ${process.version}; ${availableParallelism()} CPUs;`);
+  out(`HTTP health check every ${HEALTH.startIntervalMs} ms until healthy, then every ${HEALTH.intervalMs} ms; store ${dialect}; ${process.version}; ${availableParallelism()} CPUs;`);
   out(`hosts (agents and their services; the floor's processes and their services) run at nice ${HOST_NICE}, the server and the floor's file server at 0;`);
   out(`load average before the timed deployment ${fig.loadBefore.map((l) => l.toFixed(1)).join(" / ")} (1/5/15 min; the machine may be shared)\n`);
   const w = [44, 12, 22];
@@ -317,7 +321,7 @@ function print(fig: Figures): void {
   out(`rollback                             ${c(fig.rollback.serverCpuMs)}${c(fig.rollback.agentsCpuMs)}`);
   out(`idle ${(fig.idle.ms / 1000).toFixed(1)} s after deploying 1.0.0      ${c(fig.idle.serverCpuMs)}${c(fig.idle.agentsCpuMs)}          ${c(fig.idle.servicesCpuMs)}${c(fig.idle.serverCpuMs + fig.idle.agentsCpuMs + fig.idle.servicesCpuMs)}`);
   const idleCores = (fig.idle.serverCpuMs + fig.idle.agentsCpuMs + fig.idle.servicesCpuMs) / fig.idle.ms;
-  out(`  with nothing to deploy the fleet keeps ${idleCores.toFixed(2)} of ${availableParallelism()} CPUs busy: each agent ${((fig.idle.agentsCpuMs / fig.idle.ms / HOSTS) * 100).toFixed(1)}% of a CPU, each service ${((fig.idle.servicesCpuMs / fig.idle.ms / HOSTS) * 100).toFixed(1)}% (health probes every ${HEALTH.intervalMs} ms)`);
+  out(`  with nothing to deploy the fleet keeps ${idleCores.toFixed(2)} of ${availableParallelism()} CPUs busy: each agent ${((fig.idle.agentsCpuMs / fig.idle.ms / HOSTS) * 100).toFixed(1)}% of a CPU, each service ${((fig.idle.servicesCpuMs / fig.idle.ms / HOSTS) * 100).toFixed(1)}% (health probes every ${HEALTH.intervalMs} ms once healthy)`);
 
   const windowsShown = [["1.0.0 (warm-up)", fig.warm.server], ["2.0.0 (timed)", fig.rollout.server], ["rollback", fig.rollback.server]] as const;
   out("\nserver, from its /metrics                             " + windowsShown.map(([name]) => name.padStart(18)).join(""));

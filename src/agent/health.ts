@@ -1,5 +1,7 @@
 // Health of a service process, from its manifest's run.health (an HTTP path on its port, or a
-// command run in its release directory), probed every `interval` with a `timeout`:
+// command run in its release directory), probed every `start_interval` until the process is first
+// healthy (a deployment waits on that moment, so it is detected quickly), then every `interval`,
+// each probe with a `timeout`:
 //
 //   unknown --healthy_threshold passes in a row--> healthy --unhealthy_threshold failures in a row--> unhealthy
 //      \--start_period over, never healthy--> unhealthy          unhealthy --healthy_threshold passes--> healthy
@@ -76,6 +78,10 @@ export interface HealthTarget {
 
 export const NO_CHECK_READY_MS = 1000;
 
+/** The pause between probes: start_interval until the process has been healthy once, then interval. */
+export const probeInterval = (check: Pick<HealthCheck, "interval" | "start_interval">, state: Pick<HealthState, "everHealthy">): number =>
+  state.everHealthy ? check.interval : Math.min(check.start_interval, check.interval);
+
 /** Probes one process until stopped; a new process gets a new monitor. */
 export class HealthMonitor {
   #state: HealthState;
@@ -103,7 +109,7 @@ export class HealthMonitor {
       this.#timer = setTimeout(() => this.#set({ ...this.#state, health: "healthy", everHealthy: true }), wait);
       return;
     }
-    this.#schedule(Math.min(firstProbeAfterMs, check.interval));
+    this.#schedule(Math.min(firstProbeAfterMs, probeInterval(check, this.#state)));
   }
 
   stop(): void {
@@ -128,7 +134,7 @@ export class HealthMonitor {
     }
     if (this.#stopped) return;
     this.#set(observeProbe(check, this.#state, result, this.#now()));
-    this.#schedule(Math.max(0, check.interval - (this.#now() - started)));
+    this.#schedule(Math.max(0, probeInterval(check, this.#state) - (this.#now() - started)));
   }
 
   #set(next: HealthState): void {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
-import { HealthMonitor, initialHealth, observeProbe, probeCommand, probeHttp, type HealthState } from "../../src/agent/health.ts";
+import { HealthMonitor, initialHealth, observeProbe, probeCommand, probeHttp, probeInterval, type HealthState } from "../../src/agent/health.ts";
 import { HealthCheck } from "../../src/core/manifest/schema.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -12,6 +12,16 @@ const ok = { ok: true, detail: "HTTP 200" };
 const bad = { ok: false, detail: "HTTP 500" };
 const run = (results: { ok: boolean; detail: string }[], times: number[], state: HealthState = initialHealth(0)) =>
   results.reduce((s, r, i) => observeProbe(check, s, r, times[i]!), state);
+
+describe("probe interval", () => {
+  it("probes a new process every start_interval until it is first healthy, then every interval", () => {
+    const slow = HealthCheck.parse({ http: "/healthz", interval: "10s", start_interval: "100ms" });
+    assert.equal(probeInterval(slow, initialHealth(0)), 100);
+    assert.equal(probeInterval(slow, { everHealthy: true }), 10_000);
+    assert.equal(probeInterval(HealthCheck.parse({ http: "/healthz", interval: "50ms" }), initialHealth(0)), 50, "never slower than interval");
+    assert.equal(HealthCheck.parse({ http: "/healthz" }).start_interval, 250);
+  });
+});
 
 describe("health thresholds", () => {
   it("becomes healthy only after healthy_threshold passes in a row", () => {

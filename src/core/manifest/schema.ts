@@ -5,7 +5,7 @@
 //   run:
 //     start: node server.js
 //     port: 8080
-//     health: { http: /healthz, interval: 2s, timeout: 1s, healthy_threshold: 1, unhealthy_threshold: 3, start_period: 30s }
+//     health: { http: /healthz, interval: 2s, start_interval: 250ms, timeout: 1s, healthy_threshold: 1, unhealthy_threshold: 3, start_period: 30s }
 //     env: { LOG_LEVEL: info }
 //     stop_timeout: 10s
 //   hooks: { before_switch: ./prepare.sh, after_switch: ./warm.sh, migrate: ./migrate.sh, backup: ./backup.sh }
@@ -29,6 +29,7 @@ export const HealthCheck = z
     http: z.string().startsWith("/", "an HTTP health check is a path such as /healthz").optional(),
     command: Command.optional(),
     interval: Duration.default(2000),
+    start_interval: Duration.default(250).describe("how often a new process is probed until it is first healthy (at most interval)"),
     timeout: Duration.default(1000),
     healthy_threshold: z.number().int().min(1).max(100).default(1),
     unhealthy_threshold: z.number().int().min(1).max(100).default(3),
