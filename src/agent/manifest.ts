@@ -10,6 +10,7 @@ const DURATION_PATHS = [
   ["run", "health", "timeout"],
   ["run", "health", "start_period"],
   ["run", "stop_timeout"],
+  ["run", "metrics_interval"],
   ["hooks", "timeout"],
   ["deploy", "pause_between_batches"],
   ["deploy", "health_timeout"],

@@ -45,6 +45,7 @@ export const RunSection = z.strictObject({
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "environment variable names are letters, digits and _"), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
   stop_timeout: Duration.default(10_000),
   metrics: z.string().startsWith("/").optional().describe("path of a Prometheus endpoint on the service's port"),
+  metrics_interval: Duration.default(5000).describe("how often the agent scrapes run.metrics"),
 });
 export type RunSection = z.infer<typeof RunSection>;
 
