@@ -10,16 +10,23 @@
 //     stop_timeout: 10s
 //   hooks: { before_switch: ./prepare.sh, after_switch: ./warm.sh, migrate: ./migrate.sh, backup: ./backup.sh }
 //   deploy:
-//     strategy: rolling          # or all_at_once
+//     strategy: rolling          # or all_at_once, or canary (see canary: and analysis:)
 //     batch_size: 25%            # a count or a percentage of the environment's hosts
 //     max_unavailable: 2
 //     pause_between_batches: 0s
 //     on_failure: rollback       # or pause
 //     keep_releases: 5
 //     environments: { production: { batch_size: 1 } }
+//     canary:                    # with strategy: canary
+//       steps: [{ hosts: 1, analyze: 2m }, { percent: 25, analyze: 5m }, { pause: until_resumed }, { percent: 100 }]
+//       bake: 10m                # analysis goes on after the last step; a failure still rolls back
+//     regions: [eu-west, us-east] # waves by the hosts' region label, in this order
+//     wave_analyze: 5m           # analysis after each region's wave, before the next starts
+//     analysis: { metrics: [...] } # ../analysis/spec.ts
 import { z } from "zod";
 import { pipelineProblems } from "../pipeline/dag.ts";
 import { PipelineFields, type PipelineFieldValues } from "../pipeline/schema.ts";
+import { AnalysisSection } from "../analysis/spec.ts";
 import { Duration } from "./duration.ts";
 
 const Command = z.string().min(1).max(4000);
@@ -63,14 +70,44 @@ const BatchSize = z.union([
   z.string().regex(/^(100|[1-9]?\d)%$/, "a percentage such as 25%").refine((s) => s !== "0%", "must be above 0%"),
 ]);
 
+/**
+ * One step of a canary: switch hosts up to a count or a percentage of the first wave's hosts and
+ * analyze them against the baseline for a while, or pause (for a time, or until a person resumes).
+ */
+export const CanaryStep = z
+  .strictObject({
+    hosts: z.number().int().min(1).optional(),
+    percent: z.number().gt(0).max(100).optional(),
+    analyze: Duration.optional().describe("how long the canary hosts are compared with the baseline after this step"),
+    pause: z.union([z.literal("until_resumed"), Duration]).optional(),
+  })
+  .superRefine((s, ctx) => {
+    const given = (["hosts", "percent", "pause"] as const).filter((k) => s[k] !== undefined);
+    if (given.length !== 1) ctx.addIssue({ code: "custom", path: [], message: `a canary step is one of { hosts: N }, { percent: P } or { pause: 10m | until_resumed } (got ${given.length ? given.join(" and ") : "none"})` });
+    else if (s.pause !== undefined && s.analyze !== undefined) ctx.addIssue({ code: "custom", path: ["analyze"], message: "a pause step does not analyze; put analyze on the step before it" });
+  });
+export type CanaryStep = z.infer<typeof CanaryStep>;
+
+export const CanarySection = z.strictObject({
+  steps: z.array(CanaryStep).min(1).max(50),
+  bake: Duration.default(0).describe("analysis of the fully promoted release, after the last step"),
+});
+export type CanarySection = z.infer<typeof CanarySection>;
+
+const DEFAULT_CANARY: CanarySection = { steps: [{ hosts: 1, analyze: 300_000 }, { percent: 50, analyze: 300_000 }, { percent: 100 }], bake: 0 };
+
 export const RolloutFields = {
-  strategy: z.enum(["rolling", "all_at_once"]),
+  strategy: z.enum(["rolling", "all_at_once", "canary"]),
   batch_size: BatchSize,
   max_unavailable: z.union([z.number().int().min(1), BatchSize]),
   pause_between_batches: Duration,
   on_failure: z.enum(["rollback", "pause"]),
   health_timeout: Duration.describe("how long a switched host has to report healthy"),
   max_unreachable: z.union([z.number().int().min(0), BatchSize]).describe("hosts that may be skipped because they stopped heartbeating before the deployment pauses"),
+  canary: CanarySection,
+  regions: z.array(z.string().min(1).max(100)).max(50).describe("waves by the hosts' region label, in this order"),
+  wave_analyze: Duration.describe("analysis after each region's wave before the next region starts"),
+  analysis: AnalysisSection,
 };
 
 const RolloutOverride = z.strictObject({
@@ -81,6 +118,10 @@ const RolloutOverride = z.strictObject({
   on_failure: RolloutFields.on_failure.optional(),
   health_timeout: RolloutFields.health_timeout.optional(),
   max_unreachable: RolloutFields.max_unreachable.optional(),
+  canary: RolloutFields.canary.optional(),
+  regions: RolloutFields.regions.optional(),
+  wave_analyze: RolloutFields.wave_analyze.optional(),
+  analysis: RolloutFields.analysis.optional(),
 });
 export type RolloutOverride = z.infer<typeof RolloutOverride>;
 
@@ -92,6 +133,10 @@ export const DeploySection = z.strictObject({
   on_failure: RolloutFields.on_failure.default("rollback"),
   health_timeout: RolloutFields.health_timeout.default(120_000),
   max_unreachable: RolloutFields.max_unreachable.default(1),
+  canary: RolloutFields.canary.default(DEFAULT_CANARY),
+  regions: RolloutFields.regions.default([]),
+  wave_analyze: RolloutFields.wave_analyze.default(0),
+  analysis: RolloutFields.analysis.optional(),
   keep_releases: z.number().int().min(2).max(100).default(5),
   environments: z.record(z.string(), RolloutOverride).default({}),
 });

@@ -1,48 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { DeploySection, type RolloutSettings } from "../manifest/schema.ts";
+import { Fleet, host, settings, snapshot } from "../../../test/support/rollout-sim.ts";
 import { step } from "./machine.ts";
 import { resolveCount } from "./plan.ts";
-import type { DeploymentSnapshot, Effect, HostView } from "./types.ts";
-
-const { environments: _environments, ...defaults } = DeploySection.parse({});
-const settings = (overrides: Partial<RolloutSettings> = {}): RolloutSettings => ({ ...defaults, health_timeout: 60_000, ...overrides });
-
-function snapshot(overrides: Partial<DeploymentSnapshot> = {}): DeploymentSnapshot {
-  return { state: "queued", releaseId: "v2", kind: "deploy", settings: settings(), hasMigration: false, progress: null, ...overrides };
-}
-
-const host = (id: string, over: Partial<HostView> = {}): HostView => ({
-  id,
-  reachable: true,
-  desiredReleaseId: "v1",
-  actualReleaseId: "v1",
-  health: "healthy",
-  processState: "running",
-  ...over,
-});
-
-/** A small fleet whose hosts do what their desired state says, healthily, unless told otherwise. */
-class Fleet {
-  hosts: Map<string, HostView>;
-  constructor(ids: string[]) {
-    this.hosts = new Map(ids.map((id) => [id, host(id)]));
-  }
-  apply(effects: Effect[], converge = true, broken = new Set<string>()) {
-    for (const effect of effects) {
-      if (effect.type !== "set_desired") continue;
-      for (const id of effect.hostIds) {
-        const h = this.hosts.get(id)!;
-        h.desiredReleaseId = effect.releaseId;
-        if (converge) Object.assign(h, broken.has(id) && effect.releaseId === "v2" ? { actualReleaseId: "v2", health: "unhealthy", error: "health check failed: 500" } : { actualReleaseId: effect.releaseId, health: "healthy", error: undefined });
-      }
-    }
-  }
-  get views() {
-    return [...this.hosts.values()].map((h) => ({ ...h }));
-  }
-}
+import type { DeploymentSnapshot } from "./types.ts";
 
 function drive(d: DeploymentSnapshot, fleet: Fleet, options: { broken?: Set<string>; maxSteps?: number } = {}) {
   let now = 1_000;

@@ -11,14 +11,22 @@
 //   running ──rollback/cancel (by a person)──▶ rolling_back
 //   rolling_back ──not back within health_timeout──▶ failed
 //
+// A deployment goes through stages (stages.ts): canary steps, region waves, pauses and the bake.
+// After a stage's hosts are healthy it may analyze them (analysis.ts) before the next starts:
+//   running/switching ──stage healthy, analyze──▶ running/analyzing ──window passed──▶ next stage
+//   running/analyzing ──fail or inconclusive──▶ rolling_back | paused | (warn: next stage)
+//   a pause step: running/holding until its time is over, or paused until a person resumes.
+//
 // Hosts of a batch are switched together by setting their desired release; a host that stops
 // heartbeating is skipped (its desired release stays, so it converges when it returns) up to
 // `max_unreachable`, past which the deployment pauses for a person.
 import { formatDuration } from "../manifest/duration.ts";
-import { planBatches, resolveLimit } from "./plan.ts";
-import type { DeploymentEvent, DeploymentSnapshot, Effect, HostProgress, HostView, Progress, StepResult } from "./types.ts";
+import { observeAnalysis } from "./analysis.ts";
+import { resolveLimit } from "./plan.ts";
+import { legacyStages, planStages, type Stage } from "./stages.ts";
+import type { AnalysisReport, DeploymentEvent, DeploymentSnapshot, Effect, HostProgress, HostView, Progress, StepResult } from "./types.ts";
 
-const unchanged = (d: DeploymentSnapshot): StepResult => ({ state: d.state, progress: d.progress, effects: [] });
+export const unchanged = (d: DeploymentSnapshot): StepResult => ({ state: d.state, progress: d.progress, effects: [] });
 
 export function step(d: DeploymentSnapshot, event: DeploymentEvent): StepResult {
   switch (d.state) {
@@ -31,7 +39,7 @@ export function step(d: DeploymentSnapshot, event: DeploymentEvent): StepResult 
       if (event.type === "cancel" || event.type === "rollback") return { state: "cancelled", progress: d.progress, effects: [], reason: `${event.reason} (by ${event.by}) during the migration; no host was changed` };
       return unchanged(d);
     case "running":
-      if (event.type === "observe") return observeRunning(d, event.now, event.hosts);
+      if (event.type === "observe") return observeRunning(d, event.now, event.hosts, event.analysis);
       if (event.type === "cancel" || event.type === "rollback") return beginRollback(d, event.now, `${event.reason} (by ${event.by})`);
       return unchanged(d);
     case "paused":
@@ -51,14 +59,17 @@ export function step(d: DeploymentSnapshot, event: DeploymentEvent): StepResult 
 
 function start(d: DeploymentSnapshot, now: number, hosts: HostView[]): StepResult {
   if (hosts.length === 0) return { state: "failed", progress: null, effects: [], reason: "no hosts match the environment's selector" };
-  const batches = planBatches(
-    hosts.map((h) => h.id),
+  const { batches, stages } = planStages(
+    hosts.map((h) => ({ id: h.id, region: h.region })),
     d.settings,
+    d.kind,
   );
   const progress: Progress = {
     batches,
     batch: 0,
     phase: "switching",
+    stages,
+    stage: 0,
     batchStartedAt: now,
     hosts: Object.fromEntries(hosts.map((h) => [h.id, { status: "pending", previousReleaseId: h.desiredReleaseId, ...(h.name ? { name: h.name } : {}) } satisfies HostProgress])),
   };
@@ -68,7 +79,59 @@ function start(d: DeploymentSnapshot, now: number, hosts: HostView[]): StepResul
     progress.migration = { hostId: runner.id, status: "pending", startedAt: now };
     return { state: "migrating", progress, effects: [{ type: "run_migration", hostId: runner.id }], reason: `running the migration on ${runner.name ?? runner.id}` };
   }
-  return startBatch(d, progress, 0, now, hosts, `deploying in ${batches.length} batch${batches.length === 1 ? "" : "es"}`);
+  return enterStage(d, progress, 0, now, hosts, describePlan(stages, batches.length));
+}
+
+function describePlan(stages: Stage[], batches: number): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : word.endsWith("h") ? "es" : "s"}`;
+  if (stages.length <= 1) return `deploying in ${plural(batches, "batch")}`;
+  return `deploying in ${plural(stages.length, "stage")}: ${stages.map((s) => s.label + (s.analyze > 0 && s.to > s.from ? ` (analyze ${formatDuration(s.analyze)})` : "")).join(" -> ")}`;
+}
+
+export const stagesOf = (progress: Progress): Stage[] => progress.stages ?? legacyStages(progress.batches);
+
+/** Starts stage `index`: its first batch, its pause, or (for the bake) its analysis; past the last, success. */
+export function enterStage(d: DeploymentSnapshot, progress: Progress, index: number, now: number, hosts: HostView[], reason: string): StepResult {
+  const stages = stagesOf(progress);
+  progress.stage = index;
+  delete progress.analysis;
+  delete progress.waitUntil;
+  const stage = stages[index];
+  if (!stage) {
+    const skipped = Object.entries(progress.hosts).filter(([, h]) => h.status === "skipped").map(([id]) => id);
+    const notes = [skipped.length ? `skipped ${names(progress, skipped)} (they converge when they return)` : "", progress.warnings?.length ? `${progress.warnings.length} warning${progress.warnings.length === 1 ? "" : "s"} recorded` : ""].filter(Boolean);
+    return { state: "succeeded", progress, effects: [{ type: "record_live", releaseId: d.releaseId }], reason: `${reason}; all ${stages.length > 1 ? "stages" : "batches"} healthy${notes.length ? `; ${notes.join("; ")}` : ""}` };
+  }
+  progress.batch = Math.max(0, stage.from - 1);
+  if (stage.pause === null) {
+    progress.phase = "holding";
+    progress.pausedReason = `${stage.label}: waiting for a person to resume`;
+    return { state: "paused", progress, effects: [], reason: `${reason}; ${progress.pausedReason}` };
+  }
+  if (stage.pause !== undefined) {
+    progress.phase = "holding";
+    progress.waitUntil = now + stage.pause;
+    return { state: "running", progress, effects: [], reason: `${reason}; ${stage.label}` };
+  }
+  if (stage.from === stage.to) return startAnalysis(progress, index, now, reason);
+  return startBatch(d, progress, stage.from, now, hosts, stages.length > 1 ? `${reason}; ${stage.label}` : reason);
+}
+
+function startAnalysis(progress: Progress, index: number, now: number, reason: string): StepResult {
+  const stage = stagesOf(progress)[index]!;
+  progress.phase = "analyzing";
+  progress.analysis = { stage: index, startedAt: now, until: now + stage.analyze };
+  return { state: "running", progress, effects: [], reason: `${reason}; analyzing ${stage.label} for ${formatDuration(stage.analyze)}` };
+}
+
+/** After a batch is healthy, or a wait is over: the stage's next batch, its analysis, or the next stage. */
+function advance(d: DeploymentSnapshot, progress: Progress, now: number, hosts: HostView[], reason: string): StepResult {
+  const stages = stagesOf(progress);
+  const index = progress.stage ?? 0;
+  const stage = stages[index]!;
+  if (progress.batch + 1 < stage.to) return startBatch(d, progress, progress.batch + 1, now, hosts, reason);
+  if (stage.analyze > 0 && progress.phase === "switching") return startAnalysis(progress, index, now, reason);
+  return enterStage(d, progress, index + 1, now, hosts, reason);
 }
 
 function observeMigration(d: DeploymentSnapshot, now: number, hosts: HostView[], migration: { status: string; reason?: string } | undefined): StepResult {
@@ -109,12 +172,17 @@ function startBatch(d: DeploymentSnapshot, progress: Progress, index: number, no
   return pauseIfTooManySkipped(d, result) ?? result;
 }
 
-function observeRunning(d: DeploymentSnapshot, now: number, hosts: HostView[]): StepResult {
+function observeRunning(d: DeploymentSnapshot, now: number, hosts: HostView[], report: AnalysisReport | undefined): StepResult {
   const progress = clone(d.progress!);
-  if (progress.phase === "waiting") {
-    if (now < (progress.waitUntil ?? 0)) return unchanged(d);
-    return startBatch(d, progress, progress.batch + 1, now, hosts, "pause between batches over");
+  if (progress.phase === "waiting" || progress.phase === "holding") {
+    if (now < (progress.waitUntil ?? Infinity)) return unchanged(d);
+    if (progress.phase === "holding") {
+      const stage = stagesOf(progress)[progress.stage ?? 0];
+      return enterStage(d, progress, (progress.stage ?? 0) + 1, now, hosts, stage?.pause !== undefined ? `${stage.label}: over` : "going on");
+    }
+    return advance(d, progress, now, hosts, "pause between batches over");
   }
+  if (progress.phase === "analyzing") return observeAnalysis(d, progress, now, hosts, report);
   const views = new Map(hosts.map((h) => [h.id, h]));
   const batch = progress.batches[progress.batch] ?? [];
   let changed = false;
@@ -138,18 +206,21 @@ function observeRunning(d: DeploymentSnapshot, now: number, hosts: HostView[]): 
   if (skippedResult) return skippedResult;
   const done = batch.every((id) => ["healthy", "skipped"].includes(progress.hosts[id]!.status));
   if (!done) return changed ? { state: "running", progress, effects: [] } : unchanged(d);
-  const last = progress.batch >= progress.batches.length - 1;
-  if (last) {
-    const skipped = Object.entries(progress.hosts).filter(([, h]) => h.status === "skipped").map(([id]) => id);
-    const note = skipped.length ? `; skipped ${names(progress, skipped)} (they converge when they return)` : "";
-    return { state: "succeeded", progress, effects: [{ type: "record_live", releaseId: d.releaseId }], reason: `all batches healthy${note}` };
-  }
-  if (d.settings.pause_between_batches > 0) {
+  if (d.settings.pause_between_batches > 0 && aBatchFollows(progress)) {
     progress.phase = "waiting";
     progress.waitUntil = now + d.settings.pause_between_batches;
     return { state: "running", progress, effects: [], reason: `batch ${progress.batch + 1} healthy; pausing ${formatDuration(d.settings.pause_between_batches)} before the next` };
   }
-  return startBatch(d, progress, progress.batch + 1, now, hosts, `batch ${progress.batch + 1} healthy`);
+  return advance(d, progress, now, hosts, `batch ${progress.batch + 1} healthy`);
+}
+
+/** Whether the next thing after the current batch is another batch (which pause_between_batches precedes). */
+function aBatchFollows(progress: Progress): boolean {
+  const stages = stagesOf(progress);
+  const stage = stages[progress.stage ?? 0]!;
+  if (progress.batch < stage.to - 1) return true;
+  const next = stages[(progress.stage ?? 0) + 1];
+  return stage.analyze === 0 && next !== undefined && next.to > next.from;
 }
 
 /** The new status of a switching host, or undefined while it is still on its way. */
@@ -178,6 +249,15 @@ function pauseIfTooManySkipped(d: DeploymentSnapshot, result: StepResult): StepR
 
 function resume(d: DeploymentSnapshot, now: number, by: string): StepResult {
   const progress = clone(d.progress!);
+  if (progress.phase === "analyzing" || progress.phase === "holding") {
+    // A person accepts what paused it (a failed or inconclusive analysis, a pause step): the
+    // next pass goes on to the next stage.
+    const what = progress.phase === "holding" ? "the pause" : `the analysis of ${stagesOf(progress)[progress.stage ?? 0]?.label ?? "the stage"}`;
+    progress.phase = "holding";
+    progress.waitUntil = now;
+    delete progress.pausedReason;
+    return { state: "running", progress, effects: [], reason: `resumed by ${by}: ${what} accepted` };
+  }
   const batch = progress.batches[progress.batch] ?? [];
   const retried = batch.filter((id) => progress.hosts[id]!.status === "failed");
   for (const id of retried) Object.assign(progress.hosts[id]!, { status: "switching", at: now, reason: undefined });
@@ -188,7 +268,7 @@ function resume(d: DeploymentSnapshot, now: number, by: string): StepResult {
   return { state: "running", progress, effects: [], reason: `resumed by ${by}${note}` };
 }
 
-function beginRollback(d: DeploymentSnapshot, now: number, reason: string): StepResult {
+export function beginRollback(d: DeploymentSnapshot, now: number, reason: string): StepResult {
   const progress = clone(d.progress!);
   const touched = Object.entries(progress.hosts).filter(([, h]) => h.status !== "pending");
   if (touched.length === 0) return { state: "rolled_back", progress, effects: [], reason: `${reason}; no host had been changed` };
@@ -229,7 +309,7 @@ function observeRollback(d: DeploymentSnapshot, now: number, hosts: HostView[]):
   return changed ? { state: "rolling_back", progress, effects: [] } : unchanged(d);
 }
 
-const nameOf = (progress: Progress, id: string): string => progress.hosts[id]?.name ?? id;
-const names = (progress: Progress, ids: string[]): string => ids.map((id) => nameOf(progress, id)).join(", ");
+export const nameOf = (progress: Progress, id: string): string => progress.hosts[id]?.name ?? id;
+export const names = (progress: Progress, ids: string[]): string => ids.map((id) => nameOf(progress, id)).join(", ");
 
 const clone = <T>(value: T): T => structuredClone(value);
