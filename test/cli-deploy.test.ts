@@ -193,6 +193,10 @@ function fakeDeployment(step: number): Deployment {
     state,
     reason: events.at(-1)!.reason,
     settings: {},
+    stages: [],
+    stage: null,
+    analysis: null,
+    warnings: [],
     batches: 2,
     batch: state === "running" ? 0 : null,
     hosts: [

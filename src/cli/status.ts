@@ -61,7 +61,7 @@ const overviewColumns = (now: number): Column<OverviewRow>[] => [
   { header: "PREVIOUS", value: (r) => r.env.previous?.version ?? "-" },
   { header: "DEPLOYED", value: (r) => (r.env.live ? `${ago(r.env.live.since, now)} by ${r.env.live.deployed_by}` : "-") },
   { header: "HOSTS", value: (r) => `${r.env.hosts.filter((h) => h.reachable && h.health === "healthy").length}/${r.env.hosts.length} healthy` },
-  { header: "ACTIVE", value: (r) => (r.env.active ? `${r.env.active.release.version} ${stateLine({ ...r.env.active, hosts: [], events: [], settings: {} })}` : r.env.queued ? `${r.env.queued} queued` : "-") },
+  { header: "ACTIVE", value: (r) => (r.env.active ? `${r.env.active.release.version} ${stateLine({ ...r.env.active, hosts: [], events: [], settings: {}, stages: [], stage: null, analysis: null, warnings: [] })}` : r.env.queued ? `${r.env.queued} queued` : "-") },
 ];
 
 export function registerStatusCommand(program: Command): void {

@@ -2,12 +2,13 @@
 // environment has live.
 import { z } from "zod";
 import { Labels, Slug, Timestamp } from "./common.ts";
+import { AnalysisWindowView, DeploymentStage, DeploymentWarning } from "./analysis.ts";
 import { Version } from "./releases.ts";
 
 const Count = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, "a count or a percentage such as 25%")]);
 
 export const RolloutOverrides = z.strictObject({
-  strategy: z.enum(["rolling", "all_at_once"]).optional(),
+  strategy: z.enum(["rolling", "all_at_once", "canary"]).optional(),
   batch_size: Count.optional(),
   max_unavailable: Count.optional(),
   pause_between_batches: z.number().int().min(0).optional().describe("milliseconds"),
@@ -62,10 +63,14 @@ export const Deployment = z.object({
   started_at: Timestamp.nullable(),
   finished_at: Timestamp.nullable(),
   events: z.array(DeploymentEventView),
+  stages: z.array(DeploymentStage).describe("canary steps, region waves, pauses and the bake, in order"),
+  stage: z.number().int().nullable().describe("index of the stage in progress"),
+  analysis: AnalysisWindowView.nullable().describe("the analysis window in progress"),
+  warnings: z.array(DeploymentWarning).describe("failed analyses whose response was warn"),
 });
 export type Deployment = z.infer<typeof Deployment>;
 
-export const DeploymentSummary = Deployment.omit({ hosts: true, events: true, settings: true });
+export const DeploymentSummary = Deployment.omit({ hosts: true, events: true, settings: true, stages: true, stage: true, analysis: true, warnings: true });
 export type DeploymentSummary = z.infer<typeof DeploymentSummary>;
 
 export const DeploymentQuery = z.object({

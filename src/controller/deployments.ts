@@ -14,6 +14,7 @@ import { applyTransition, claimLease, migrationStatus, unfinishedDeployments, ty
 import { liveAndPrevious } from "../store/environments.ts";
 import type { Database } from "../store/schema.ts";
 import { getService } from "../store/services.ts";
+import type { CanaryAnalyst } from "./analysis.ts";
 import { PassLoop } from "./pass-loop.ts";
 import { hostViews, hostsById, selectEnvironmentHosts } from "./host-views.ts";
 
@@ -26,6 +27,8 @@ export interface ControllerDeps {
   owner: string;
   intervalMs?: number;
   leaseMs?: number;
+  /** Looks at canaries' metrics while a deployment analyzes a stage; without it, stages are only watched. */
+  analyst?: CanaryAnalyst;
 }
 
 export const snapshotOf = (row: DeploymentRow): DeploymentSnapshot => ({
@@ -111,7 +114,8 @@ export class DeploymentController {
     const hosts = await hostsById(db, Object.keys(progress?.hosts ?? {}));
     const views = await hostViews(db, hosts, row.service_id, row.release_id, now);
     const migration = row.state === "migrating" ? await migrationStatus(db, row.id) : undefined;
-    await this.transition(row, { type: "observe", now, hosts: views, ...(migration ? { migration } : {}) }, "slipway");
+    const analysis = await this.deps.analyst?.look(row, snapshotOf(row), hosts, now);
+    await this.transition(row, { type: "observe", now, hosts: views, ...(migration ? { migration } : {}), ...(analysis ? { analysis } : {}) }, "slipway");
   }
 
   private lease(row: DeploymentRow): Promise<boolean> {

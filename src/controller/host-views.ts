@@ -14,6 +14,7 @@ export function toHostView(host: HostsTable, state: HostServicesTable | undefine
   return {
     id: host.id,
     name: host.name,
+    region: regionOf(host) || undefined,
     reachable: isReachable(host.last_heartbeat_at, now),
     desiredReleaseId: state?.desired_release_id ?? null,
     actualReleaseId: state?.actual_release_id ?? null,

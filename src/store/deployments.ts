@@ -7,6 +7,7 @@ import type { Kysely } from "kysely";
 import { CannotTransitionError, invalidInput, notFound } from "../core/errors.ts";
 import { rolloutFor, type RolloutOverride, type RolloutSettings } from "../core/manifest/schema.ts";
 import { parseStoredManifest } from "../core/manifest/stored.ts";
+import { legacyStages, stageStatuses } from "../core/rollout/stages.ts";
 import { isTerminal, type DeploymentState, type Effect, type Progress, type StepResult } from "../core/rollout/types.ts";
 import type { Deployment, DeploymentSummary } from "../contracts/deployments.ts";
 import { recordAudit, type ActorContext } from "./audit.ts";
@@ -238,5 +239,24 @@ export async function getDeploymentView(db: Kysely<Database>, tenantId: string, 
       .map(([hostId, h]) => ({ id: hostId, name: names.get(hostId) ?? hostId, batch: batchOf.get(hostId) ?? 0, status: h.status, reason: h.reason ?? null, at: h.at === undefined ? null : iso(h.at) }))
       .sort((a, b) => a.batch - b.batch || a.name.localeCompare(b.name)),
     events: events.map((e) => ({ seq: e.seq, from: e.from_state, to: e.to_state, reason: e.reason, actor: e.actor, at: iso(e.at) })),
+    ...stagesView(progress, row.state as DeploymentState),
+  };
+}
+
+function stagesView(progress: Progress | null, state: DeploymentState): Pick<Deployment, "stages" | "stage" | "analysis" | "warnings"> {
+  if (!progress) return { stages: [], stage: null, analysis: null, warnings: [] };
+  const stages = progress.stages ?? legacyStages(progress.batches);
+  const statuses = stageStatuses(stages, progress, state);
+  return {
+    stages: stages.map((s, i) => ({
+      label: s.label,
+      hosts: progress.batches.slice(s.from, s.to).reduce((n, b) => n + b.length, 0),
+      analyze_ms: s.analyze,
+      pause: s.pause === undefined ? null : s.pause === null ? "until_resumed" : s.pause,
+      status: statuses[i]!,
+    })),
+    stage: isTerminal(state) ? null : (progress.stage ?? 0),
+    analysis: progress.analysis && !isTerminal(state) ? { stage: progress.analysis.stage, started_at: iso(progress.analysis.startedAt), until: iso(progress.analysis.until), last_reason: progress.analysis.lastReason ?? null } : null,
+    warnings: (progress.warnings ?? []).map((w) => ({ at: iso(w.at), reason: w.reason })),
   };
 }

@@ -93,6 +93,7 @@ const PROBES: Record<string, Probe> = {
   "POST /api/v1/services/:service/deployments": { method: "POST", path: () => `/api/v1/services/${a.service}/deployments`, body: () => ({ version: "1.1.0", environment: "production" }), expect: notFound },
   "GET /api/v1/services/:service/deployments": { method: "GET", path: () => `/api/v1/services/${a.service}/deployments`, expect: notFound },
   "GET /api/v1/deployments/:id": { method: "GET", path: () => `/api/v1/deployments/${a.deployment}`, expect: notFound },
+  "GET /api/v1/deployments/:id/analysis": { method: "GET", path: () => `/api/v1/deployments/${a.deployment}/analysis`, expect: notFound },
   "POST /api/v1/deployments/:id/resume": { method: "POST", path: () => `/api/v1/deployments/${a.deployment}/resume`, expect: notFound },
   "POST /api/v1/deployments/:id/cancel": { method: "POST", path: () => `/api/v1/deployments/${a.deployment}/cancel`, expect: notFound },
   "POST /api/v1/deployments/:id/rollback": { method: "POST", path: () => `/api/v1/deployments/${a.deployment}/rollback`, expect: notFound },

@@ -13,6 +13,7 @@
 import { formatDuration } from "../manifest/duration.ts";
 import type { CanaryStep, RolloutSettings } from "../manifest/schema.ts";
 import { batchSizeFor } from "./plan.ts";
+import { isTerminal, type DeploymentState, type Progress } from "./types.ts";
 
 export interface Stage {
   /** What people read: "canary: 1 host", "25% of eu-west", "region us-east", "pause", "bake". */
@@ -104,3 +105,18 @@ export function planStages(hosts: readonly PlannedHost[], settings: Settings, ki
 
 /** The stages of a deployment planned before stages existed: one stage of every batch. */
 export const legacyStages = (batches: readonly string[][]): Stage[] => [{ label: "all hosts", from: 0, to: batches.length, analyze: 0 }];
+
+export type StageStatus = "pending" | "switching" | "analyzing" | "holding" | "paused" | "done" | "failed" | "skipped";
+
+/** Where each stage stands, for people: done, the one in progress (and how), pending or skipped. */
+export function stageStatuses(stages: readonly Stage[], progress: Pick<Progress, "stage" | "phase">, state: DeploymentState): StageStatus[] {
+  const current = progress.stage ?? 0;
+  const ended = isTerminal(state);
+  return stages.map((_, i) => {
+    if (i < current || state === "succeeded") return "done";
+    if (i > current) return ended ? "skipped" : "pending";
+    if (state === "paused") return "paused";
+    if (ended || state === "rolling_back") return "failed";
+    return progress.phase === "analyzing" ? "analyzing" : progress.phase === "holding" ? "holding" : "switching";
+  });
+}

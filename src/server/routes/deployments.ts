@@ -1,8 +1,10 @@
 // Deployments: request one, follow it, resume, cancel or roll it back; roll an environment back.
+import { DeploymentAnalysis } from "../../contracts/analysis.ts";
 import { IdParams } from "../../contracts/common.ts";
 import { Deployment, DeploymentCreate, DeploymentQuery, DeploymentSummary, EnvironmentParams } from "../../contracts/deployments.ts";
 import { ServiceParams } from "../../contracts/services.ts";
 import { commandDeployment, isProductionEnvironment, requestDeployment, rollbackEnvironment, type DeploymentCommand } from "../../controller/commands.ts";
+import { getAnalysisView } from "../../store/analysis.ts";
 import { getDeploymentRow, getDeploymentView, listDeploymentRows, toSummary } from "../../store/deployments.ts";
 import { getService } from "../../store/services.ts";
 import type { AppDeps, TypedApp } from "../app.ts";
@@ -38,6 +40,11 @@ export function deploymentRoutes(app: TypedApp, deps: AppDeps): void {
   app.get("/deployments/:id", { schema: { tags, params: IdParams, response: { 200: Deployment, ...errorResponses } } }, async (request) => {
     const { auth } = authorize(request, "read", clock());
     return getDeploymentView(db, auth.tenantId, request.params.id);
+  });
+
+  app.get("/deployments/:id/analysis", { schema: { tags, params: IdParams, response: { 200: DeploymentAnalysis, ...errorResponses } } }, async (request) => {
+    const { auth } = authorize(request, "read", clock());
+    return getAnalysisView(db, auth.tenantId, request.params.id);
   });
 
   for (const command of ["resume", "cancel", "rollback"] as const satisfies DeploymentCommand[]) {
