@@ -10,6 +10,9 @@
 //   stop:  SIGTERM/SIGINT -> stop polling, ship the last logs and a final report; the services
 //          keep running unless --stop-services-on-exit.
 //
+// Services with run.metrics are scraped and their samples shipped on their own timers
+// (metrics-scraper.ts), never in the way of the loop.
+//
 // With --runner the agent also claims and runs pipeline jobs (runner/runner.ts), started once
 // registered and stopped first (running jobs get a grace to finish). With --runner-only it is no
 // deployment target: it registers with the role "runner" alone and runs no desired-state loop.
@@ -21,6 +24,7 @@ import { cleanDownloads } from "./download.ts";
 import { listServicesOnDisk } from "./layout.ts";
 import type { Logger } from "./logger.ts";
 import { LogShipper } from "./log-shipper.ts";
+import { MetricsScraper, metricTargetOf, metricsSender } from "./metrics-scraper.ts";
 import { ServiceReconciler } from "./reconcile.ts";
 import { ReleaseCache } from "./release-cache.ts";
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from "./restart-policy.ts";
@@ -73,6 +77,7 @@ export class Agent {
   readonly #releases: ReleaseCache;
   readonly #tasks: TaskRunner;
   readonly #services = new Map<string, ServiceReconciler>();
+  readonly #metrics: MetricsScraper;
   readonly #restartPolicy: RestartPolicy;
   readonly #env: NodeJS.ProcessEnv;
   readonly #stop = new AbortController();
@@ -101,6 +106,8 @@ export class Agent {
     this.#releases = new ReleaseCache({ source: this.#client, downloadsDir: join(options.dataDir, "downloads"), now: this.#now, logger: this.#log });
     const shared = { dataDir: options.dataDir, address: options.address, hostName: options.name, baseEnv: this.#env, releases: this.#releases, now: this.#now };
     this.#tasks = new TaskRunner({ ...shared, logger: this.#log, onChange: () => this.#scheduleReport() });
+    const targets = () => [...this.#services.values()].flatMap((r) => metricTargetOf(r, options.address) ?? []);
+    this.#metrics = new MetricsScraper({ targets, send: metricsSender(this.#client.http, () => this.#hostId), logger: this.#log, now: this.#now });
   }
 
   get hostId(): string | undefined {
@@ -126,6 +133,7 @@ export class Agent {
     }
     await this.#register(true);
     if (host) this.#loop = this.#pollLoop();
+    if (host) this.#metrics.start();
     if (this.#o.runner) this.#startRunner(this.#o.runner);
     return { host_id: this.#hostId ?? "" };
   }
@@ -293,13 +301,14 @@ export class Agent {
     // Jobs first: they may still need the server, for their last log lines and their outcome.
     await this.#runner?.stop();
     this.#stop.abort(new Error("the agent is stopping"));
+    this.#metrics.stop();
     clearInterval(this.#heartbeat);
     clearTimeout(this.#reportTimer);
     this.#reportTimer = undefined;
     await this.#loop?.catch(() => undefined);
     await Promise.all([...this.#services.values()].map((r) => r.shutdown(this.#o.stopServicesOnExit)));
     const last = AbortSignal.timeout(3000);
-    await Promise.race([Promise.all([this.#shipper.flush(), this.#finalReport()]), new Promise((resolve) => last.addEventListener("abort", resolve))]);
+    await Promise.race([Promise.all([this.#shipper.flush(), this.#metrics.flush(), this.#finalReport()]), new Promise((resolve) => last.addEventListener("abort", resolve))]);
     this.#shipper.close();
     await this.#unlock?.();
     this.#log.info({ stopped_services: this.#o.stopServicesOnExit }, "agent stopped");

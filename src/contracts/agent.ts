@@ -6,8 +6,10 @@
 //   GET  /api/v1/agent/desired?host_id=&after=N  (long-poll) -> DesiredState (generation > N, or the same after the timeout)
 //   POST /api/v1/agent/report            AgentReport        -> { generation }   (also a heartbeat)
 //   POST /api/v1/agent/logs              LogBatch           -> { accepted }
+//   POST /api/v1/agent/metrics           MetricsBatch       -> { accepted }
 //   GET  /api/v1/artifacts/:sha256       (Range supported)  -> artifact bytes
 import { z } from "zod";
+import type { WireSample } from "../core/metrics/exposition.ts";
 import { Labels, Sha256 } from "./common.ts";
 import { HOST_ROLES, Host } from "./hosts.ts";
 
@@ -116,3 +118,25 @@ export const LogBatch = z.strictObject({
     .max(5000),
 });
 export type LogBatch = z.infer<typeof LogBatch>;
+
+/** Series an agent keeps of one scrape, at most. */
+export const MAX_SERIES_PER_SCRAPE = 1000;
+
+/** A sample as [name, labels, value]; NaN and the infinities as the strings "NaN", "+Inf", "-Inf" (see core/metrics/exposition.ts). */
+const WireSampleSchema: z.ZodType<WireSample> = z.tuple([z.string().min(1).max(200), z.record(z.string().max(100), z.string().max(1000)), z.union([z.number(), z.enum(["NaN", "+Inf", "-Inf"])])]);
+
+/** What an agent read at a service's run.metrics endpoint at one time. */
+export const MetricScrape = z.strictObject({
+  service_id: z.string(),
+  /** The release the service ran when scraped. */
+  release_id: z.string().nullable(),
+  scraped_at: z.number().int(),
+  samples: z.array(WireSampleSchema).max(MAX_SERIES_PER_SCRAPE),
+});
+export type MetricScrape = z.infer<typeof MetricScrape>;
+
+export const MetricsBatch = z.strictObject({
+  host_id: z.string(),
+  scrapes: z.array(MetricScrape).max(500),
+});
+export type MetricsBatch = z.infer<typeof MetricsBatch>;

@@ -12,6 +12,7 @@ import { installAuth } from "./auth.ts";
 import { installErrorHandling } from "./errors.ts";
 import { instrumentRequests } from "./metrics.ts";
 import { agentRoutes } from "./routes/agent.ts";
+import { agentMetricsRoutes } from "./routes/agent-metrics.ts";
 import { artifactRoutes } from "./routes/artifacts.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { deploymentRoutes } from "./routes/deployments.ts";
@@ -82,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       releaseRoutes(typedApi, deps);
       auditRoutes(typedApi, deps);
       agentRoutes(typedApi, deps);
+      agentMetricsRoutes(typedApi, deps);
       deploymentRoutes(typedApi, deps);
       statusRoutes(typedApi, deps);
       eventRoutes(typedApi, deps);

@@ -1,6 +1,17 @@
 // The server's configuration, parsed once at start-up from flags and SLIPWAY_* variables.
 import { z } from "zod";
 import { invalidInput } from "../core/errors.ts";
+import { parseDuration } from "../core/manifest/duration.ts";
+
+/** A duration with its unit ("6h", "90m") from the environment, or milliseconds from code. */
+const Milliseconds = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = typeof value === "number" ? value : parseDuration(value);
+  if (ms === undefined || !(ms > 0)) {
+    ctx.addIssue({ code: "custom", message: `'${value}' is not a positive duration (write e.g. 30m, 6h)` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 export const ServerConfig = z.object({
   dataDir: z.string().min(1).default(".slipway"),
@@ -16,6 +27,8 @@ export const ServerConfig = z.object({
   shutdownGraceMs: z.coerce.number().int().min(0).default(10_000),
   /** Milliseconds between two polls of a service's repository for pushes. */
   pollIntervalMs: z.coerce.number().int().min(100).default(60_000),
+  /** How long scraped metrics are kept; older ones are deleted periodically. */
+  metricsRetentionMs: Milliseconds.default(6 * 3_600_000),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -32,6 +45,7 @@ export function loadServerConfig(flags: Input, env: NodeJS.ProcessEnv = process.
     logLevel: env.SLIPWAY_LOG_LEVEL,
     shutdownGraceMs: env.SLIPWAY_SHUTDOWN_GRACE_MS,
     pollIntervalMs: env.SLIPWAY_POLL_INTERVAL_MS,
+    metricsRetentionMs: env.SLIPWAY_METRICS_RETENTION,
   };
   const merged: Input = {};
   for (const key of Object.keys({ ...fromEnv, ...flags }) as (keyof Input)[]) {

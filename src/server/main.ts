@@ -13,6 +13,7 @@ import { bootstrapIfEmpty } from "../store/bootstrap.ts";
 import { Changes } from "../store/changes.ts";
 import { openStore, redactUrl, type Store } from "../store/connection.ts";
 import { migrate } from "../store/migrations/index.ts";
+import { MetricsRetention } from "../metrics/retention.ts";
 import { buildApp, type App } from "./app.ts";
 import type { ServerConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
@@ -57,11 +58,13 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
     const controller = new DeploymentController({ db: store.db, changes, clock, logger, owner: controllerOwner(config) });
     const pipelines = new PipelineController({ db: store.db, changes, clock, logger });
     const refs = new GitRefPusher({ db: store.db, clock, logger, gitDir });
+    const retention = new MetricsRetention({ db: store.db, clock, logger, retentionMs: config.metricsRetentionMs });
     await app.listen({ host: config.host, port: config.port });
     controller.start();
     pipelines.start();
     triggers.start();
     refs.start();
+    retention.start();
     logger.info({ owner: controllerOwner(config) }, "deployment controller started");
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
@@ -72,6 +75,7 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
       (closing ??= (async () => {
         ready = false;
         await refs.stop();
+        await retention.stop();
         await triggers.stop();
         await pipelines.stop();
         await controller.stop();

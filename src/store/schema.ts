@@ -189,6 +189,17 @@ export interface HostLogsTable {
   at: number;
 }
 
+/** One scrape of a service's run.metrics on a host; `samples` is JSON of [name, labels, value] triples. */
+export interface MetricScrapesTable {
+  id: Generated<number>;
+  tenant_id: string;
+  service_id: string;
+  host_id: string;
+  release_id: string | null;
+  scraped_at: number;
+  samples: string;
+}
+
 export interface PipelineRunsTable {
   id: string;
   tenant_id: string;
@@ -343,4 +354,5 @@ export interface Database {
   service_variables: ServiceVariablesTable;
   service_git_state: ServiceGitStateTable;
   git_ref_updates: GitRefUpdatesTable;
+  metric_scrapes: MetricScrapesTable;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { bucketBound, fromWire, parseExposition, parseFloatValue, seriesKey, toWire } from "./exposition.ts";
+import { bucketBound, fromWire, parseExposition, parseFloatValue, seriesKey, toWire, type Sample, type WireSample } from "./exposition.ts";
 
 describe("Prometheus text exposition", () => {
   it("reads HELP, TYPE, labelled and unlabelled samples, and timestamps", () => {
@@ -101,13 +101,13 @@ describe("Prometheus text exposition", () => {
   });
 
   it("round-trips samples through the compact wire form, NaN and infinities included", () => {
-    const samples = [
+    const samples: Sample[] = [
       { name: "a", labels: { x: "1" }, value: 2.5 },
       { name: "b", labels: {}, value: Number.NaN },
       { name: "c", labels: {}, value: Infinity },
       { name: "d", labels: {}, value: -Infinity },
     ];
-    const wire = JSON.parse(JSON.stringify(toWire(samples)));
+    const wire = JSON.parse(JSON.stringify(toWire(samples))) as WireSample[];
     assert.deepEqual(wire, [["a", { x: "1" }, 2.5], ["b", {}, "NaN"], ["c", {}, "+Inf"], ["d", {}, "-Inf"]]);
     assert.deepEqual(fromWire(wire), samples);
   });

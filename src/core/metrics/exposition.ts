@@ -94,15 +94,15 @@ export function parseExposition(text: string): Exposition {
 function readComment(line: string, into: Exposition): void {
   const match = /^#\s*(HELP|TYPE)[ \t]+([^ \t]+)(?:[ \t]+(.*))?$/.exec(line);
   if (!match) return; // a plain comment, or OpenMetrics' # EOF / # UNIT
-  const [, keyword, name, rest = ""] = match;
-  if (!NAME.test(name!) || NAME.exec(name!)![0] !== name) throw new Error(`'${name}' is not a metric name`);
+  const [, keyword, name = "", rest = ""] = match;
+  if (NAME.exec(name)?.[0] !== name) throw new Error(`'${name}' is not a metric name`);
   if (keyword === "HELP") {
-    into.help.set(name!, unescape(rest, false));
+    into.help.set(name, unescape(rest, false));
     return;
   }
   const type = rest.trim().toLowerCase();
   if (!(METRIC_TYPES as readonly string[]).includes(type)) throw new Error(`unknown metric type '${rest.trim()}' for ${name}`);
-  into.types.set(name!, type as MetricType);
+  into.types.set(name, type as MetricType);
 }
 
 function readSample(line: string): Sample {

@@ -143,17 +143,7 @@ export class ScrapeSet {
     for (const pair of this.#pairs(selector, from, to, "le")) {
       for (const [group, increase] of pair.increases) cumulative.set(Number(group), (cumulative.get(Number(group)) ?? 0) + increase);
     }
-    if (cumulative.size === 0) return { kind: "quantile", bounds: [], counts: [] };
-    const bounds = [...cumulative.keys()].sort((a, b) => a - b);
-    if (bounds.at(-1) !== Infinity) bounds.push(Infinity);
-    let below = 0;
-    const counts = bounds.map((bound) => {
-      const upTo = Math.max(below, cumulative.get(bound) ?? below);
-      const count = upTo - below;
-      below = upTo;
-      return count;
-    });
-    return { kind: "quantile", bounds, counts };
+    return fromCumulative(cumulative);
   }
 
   #gauges(selector: SeriesSelector, from: number, to: number): ValueEvidence {
@@ -197,7 +187,7 @@ export class ScrapeSet {
         const prev = scrapes[i - 1]!;
         const cur = scrapes[i]!;
         const restarted = prev.release !== null && cur.release !== null && prev.release !== cur.release;
-        const before = restarted ? new Map() : this.#match(prev, selector, grouping);
+        const before: Matched = restarted ? new Map<string, { group: string; value: number }>() : this.#match(prev, selector, grouping);
         const increases = new Map<string, number>();
         for (const [key, { group, value }] of this.#match(cur, selector, grouping)) {
           const previous = before.get(key)?.value;
@@ -224,6 +214,25 @@ export class ScrapeSet {
     cache.set(scrape, matched);
     return matched;
   }
+}
+
+/**
+ * Per-bucket counts from cumulative ones (bound -> observations at or below it), as a histogram's
+ * `le` series give them: bounds ascending and ending with +Inf (added, empty, when missing); a
+ * cumulative count below the one under it counts 0. Nothing observed: empty bounds and counts.
+ */
+export function fromCumulative(cumulative: ReadonlyMap<number, number>): QuantileEvidence {
+  if (cumulative.size === 0) return { kind: "quantile", bounds: [], counts: [] };
+  const bounds = [...cumulative.keys()].sort((a, b) => a - b);
+  if (bounds.at(-1) !== Infinity) bounds.push(Infinity);
+  let below = 0;
+  const counts = bounds.map((bound) => {
+    const upTo = Math.max(below, cumulative.get(bound) ?? below);
+    const count = upTo - below;
+    below = upTo;
+    return count;
+  });
+  return { kind: "quantile", bounds, counts };
 }
 
 /** The index of the first scrape at or after `at` (scrapes sorted by time). */

@@ -7,6 +7,7 @@ import type { Database } from "../schema.ts";
 import * as foundation from "./001-foundation.ts";
 import * as deployments from "./002-deployments.ts";
 import * as pipelines from "./003-pipelines.ts";
+import * as metrics from "./004-metrics.ts";
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -18,6 +19,7 @@ const STEPS: Record<string, Step> = {
   "001-foundation": foundation,
   "002-deployments": deployments,
   "003-pipelines": pipelines,
+  "004-metrics": metrics,
 };
 
 /** Every migration, in the order they apply. */
