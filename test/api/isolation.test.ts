@@ -90,6 +90,7 @@ const PROBES: Record<string, Probe> = {
   "GET /api/v1/agent/desired": { method: "GET", path: () => `/api/v1/agent/desired?host_id=${a.host}&timeout_ms=0`, expect: notFound },
   "POST /api/v1/agent/report": { method: "POST", path: () => "/api/v1/agent/report", body: () => ({ host_id: a.host, generation: 0 }), expect: notFound },
   "POST /api/v1/agent/logs": { method: "POST", path: () => "/api/v1/agent/logs", body: () => ({ host_id: a.host, lines: [] }), expect: notFound },
+  "POST /api/v1/agent/metrics": { method: "POST", path: () => "/api/v1/agent/metrics", body: () => ({ host_id: a.host, scrapes: [{ service_id: a.service, release_id: null, scraped_at: 1, samples: [["up", {}, 1]] }] }), expect: notFound },
   "POST /api/v1/services/:service/deployments": { method: "POST", path: () => `/api/v1/services/${a.service}/deployments`, body: () => ({ version: "1.1.0", environment: "production" }), expect: notFound },
   "GET /api/v1/services/:service/deployments": { method: "GET", path: () => `/api/v1/services/${a.service}/deployments`, expect: notFound },
   "GET /api/v1/deployments/:id": { method: "GET", path: () => `/api/v1/deployments/${a.deployment}`, expect: notFound },
