@@ -3,10 +3,12 @@
 // to its previous live release, and look at, resume, cancel or roll back deployments.
 import type { Command } from "commander";
 import { z } from "zod";
+import { DeploymentAnalysis } from "../contracts/analysis.ts";
 import { Deployment, DeploymentSummary, ServiceStatus, type DeploymentCreate } from "../contracts/deployments.ts";
 import { SlipwayError, invalidInput } from "../core/errors.ts";
 import { parseDuration } from "../core/manifest/duration.ts";
 import { ApiClient, apiCommand } from "./client.ts";
+import { describeAnalysis, describeStages } from "./deploy-analysis.ts";
 import { resolveConnection, type Connection, type ConnectionOptions } from "./config.ts";
 import { emit, emitList, shortTime, type Column } from "./output.ts";
 import { describeTarget, eventLine, failureReason, followDeployment, hostLine, isFinal, ProgressView, stateLine, stateWord, withHostNames, type DeploymentSource } from "./progress.ts";
@@ -33,6 +35,7 @@ export class DeploymentApi implements DeploymentSource {
 
   create = (service: string, body: { version: string; environment: string; rollout?: RolloutInput }) => this.#request(Deployment, "POST", `/services/${encodeURIComponent(service)}/deployments`, body);
   get = (id: string) => this.#request(Deployment, "GET", `/deployments/${encodeURIComponent(id)}`);
+  analysis = (id: string) => this.#request(DeploymentAnalysis, "GET", `/deployments/${encodeURIComponent(id)}/analysis`);
   list = (service: string, environment?: string, limit = 20) =>
     this.#request(z.object({ items: z.array(DeploymentSummary) }), "GET", `/services/${encodeURIComponent(service)}/deployments?${new URLSearchParams({ limit: String(limit), ...(environment ? { environment } : {}) }).toString()}`).then((r) => r.items);
   command = (id: string, command: "resume" | "cancel" | "rollback") => this.#request(Deployment, "POST", `/deployments/${encodeURIComponent(id)}/${command}`);
@@ -114,7 +117,7 @@ function rolloutFrom(options: DeployFlags): RolloutInput {
     return ms;
   };
   if (options.strategy !== undefined) {
-    if (options.strategy !== "rolling" && options.strategy !== "all_at_once") throw invalidInput(`unknown strategy '${options.strategy}'`, [{ field: "--strategy", message: "rolling or all_at_once" }]);
+    if (options.strategy !== "rolling" && options.strategy !== "all_at_once" && options.strategy !== "canary") throw invalidInput(`unknown strategy '${options.strategy}'`, [{ field: "--strategy", message: "rolling, all_at_once or canary" }]);
     rollout.strategy = options.strategy;
   }
   if (options.onFailure !== undefined) {
@@ -151,7 +154,7 @@ const SUMMARY_COLUMNS: Column<DeploymentSummary>[] = [
   { header: "REASON", value: (d) => d.reason ?? "-" },
 ];
 
-export function describeDeployment(d: Deployment): string {
+export function describeDeployment(d: Deployment, analysis?: DeploymentAnalysis): string {
   const seconds = d.finished_at && d.started_at ? ` (${Math.round((Date.parse(d.finished_at) - Date.parse(d.started_at)) / 1000)} s)` : "";
   const setting = (key: string): string => {
     const value = d.settings[key];
@@ -166,6 +169,10 @@ export function describeDeployment(d: Deployment): string {
     `Rollout:    ${setting("strategy")}, batches of ${setting("batch_size")} (max unavailable ${setting("max_unavailable")}), on failure ${setting("on_failure")}`,
   ];
   if (d.migration) lines.push(`Migration:  ${d.migration.status} on ${d.migration.host}${d.migration.reason ? `: ${d.migration.reason}` : ""}`);
+  const stages = describeStages(d);
+  if (stages.length) lines.push("", ...stages);
+  const verdicts = analysis ? describeAnalysis(analysis) : [];
+  if (verdicts.length) lines.push("", ...verdicts);
   const width = Math.max(0, ...d.hosts.map((h) => h.name.length));
   lines.push("", d.hosts.length ? ["Hosts:", ...d.hosts.map((h) => `  ${hostLine(d, h, width)}`)].join("\n") : "Hosts: none chosen yet.");
   lines.push("", d.events.length ? ["Events:", ...d.events.map((e) => `  ${eventLine(d, e)}`)].join("\n") : "Events: none yet.");
@@ -179,7 +186,7 @@ export function registerDeployCommands(program: Command): void {
     .argument("<version>", "the release's version")
     .requiredOption("--env <environment>", "the environment to deploy to")
     .option("--wait", "watch the deployment until it ends; exit non-zero unless it succeeded")
-    .option("--strategy <strategy>", "rolling or all_at_once (default: the release's slipway.yaml)")
+    .option("--strategy <strategy>", "rolling, all_at_once or canary (default: the release's slipway.yaml)")
     .option("--batch-size <n|p%>", "hosts switched at a time, e.g. 2 or 25% (capped by max_unavailable)")
     .option("--max-unavailable <n|p%>", "hosts allowed out of service at once")
     .option("--pause-between-batches <duration>", "wait between batches, e.g. 30s")
@@ -207,13 +214,16 @@ export function registerDeployCommands(program: Command): void {
   const deployment = program.command("deployment").description("look at, resume, cancel or roll back deployments");
 
   apiCommand(deployment, "show")
-    .description("a deployment: state, batches, hosts and events (with --follow, live until it ends)")
+    .description("a deployment: state, stages, canary verdicts, hosts and events (with --follow, live until it ends)")
     .argument("<id>", "the deployment's id")
     .option("--follow", "keep showing its progress until it ends")
     .action(async (id: string, options: { follow?: boolean }, command: Command) => {
       const api = await deploymentApiFor(command);
       const d = await api.get(id);
-      if (!options.follow || isFinal(d.state)) return emit(command, d, describeDeployment);
+      if (!options.follow || isFinal(d.state)) {
+        const analysis = await api.analysis(id);
+        return emit(command, { ...d, canary_analysis: analysis }, ({ canary_analysis, ...rest }) => describeDeployment(rest, canary_analysis));
+      }
       if (wantsJson(command)) {
         // One JSON document per version of the deployment, one per line, until it ends.
         await followDeployment(api, id, (next) => process.stdout.write(JSON.stringify(next) + "\n"));

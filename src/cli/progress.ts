@@ -9,6 +9,7 @@
 // Following a deployment: the server's /events stream says when something changed and the
 // deployment is read again; a poll every few seconds covers a stream that cannot be opened or
 // drops (a proxy, another replica), so following never depends on it.
+import { stageLine } from "./deploy-analysis.ts";
 import type { Deployment } from "../contracts/deployments.ts";
 
 type DeploymentState = Deployment["state"];
@@ -168,7 +169,8 @@ export class ProgressView {
     const ended = d.finished_at ? Date.parse(d.finished_at) : this.#now();
     const elapsed = Math.max(0, Math.round((ended - started) / 1000));
     const width = Math.max(0, ...d.hosts.map((h) => h.name.length));
-    return [`  ${stateLine(d)}  (${elapsed} s)`, ...d.hosts.map((h) => `    ${hostLine(d, h, width)}`)];
+    const stage = stageLine(d, this.#now());
+    return [`  ${stateLine(d)}  (${elapsed} s)`, ...(stage ? [`  ${stage}`] : []), ...d.hosts.map((h) => `    ${hostLine(d, h, width)}`)];
   }
 }
 
