@@ -1,19 +1,30 @@
 // The demo service `slipway up --demo` deploys: a small HTTP service with no dependencies.
 //
-//   GET /         {"service", "version", "host", "pid"}: the version it was packaged with
+//   GET /         {"service", "version", "message", "host", "pid"}: the version it was packaged with
 //   GET /healthz  200 "ok" (or 500 when the release's slipway.yaml sets DEMO_FAIL_HEALTH=1)
 //   GET /metrics  Prometheus text: a request counter and a latency histogram
 //
 // It listens on PORT at BIND_ADDRESS, both set by the Slipway agent from slipway.yaml and the
-// agent's --address. The version comes from the VERSION file written into the release artifact.
+// agent's --address (PORT=0: any free port; the line printed once listening names the real one).
+// The version comes from the VERSION file written into the release artifact.
+//
+// Faults a release can be given through `run.env` in its slipway.yaml, read once at start (to
+// see a canary analysis tell a bad release from a good one):
+//   DEMO_ERROR_RATE   0 to 1: that fraction of GET / is answered 500, spread evenly (0.25: every fourth)
+//   DEMO_LATENCY_MS   milliseconds added to every GET /
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
+
+// What GET / says; the demo's second commit changes it.
+const MESSAGE = "Hello from the Slipway demo";
 
 const version = readText("VERSION") ?? "dev";
 const port = Number(process.env.PORT ?? 8080);
 const address = process.env.BIND_ADDRESS ?? "127.0.0.1";
 const failHealth = process.env.DEMO_FAIL_HEALTH === "1";
+const errorRate = numberFromEnv("DEMO_ERROR_RATE", { min: 0, max: 1 });
+const latencyMs = numberFromEnv("DEMO_LATENCY_MS", { min: 0, max: 60_000 });
 
 function readText(name) {
   try {
@@ -21,6 +32,27 @@ function readText(name) {
   } catch {
     return undefined;
   }
+}
+
+/** A number from the environment (0 when unset), or exit with a message naming the variable. */
+function numberFromEnv(name, { min, max }) {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === "") return 0;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    console.error(`${name} must be a number from ${min} to ${max}, not '${text}'`);
+    process.exit(2);
+  }
+  return value;
+}
+
+// ---- injected faults ----
+let rootRequests = 0;
+
+/** Whether this GET / fails: the n-th fails when floor(n * rate) goes up, so exactly `rate` of them fail, evenly. */
+function injectError() {
+  rootRequests += 1;
+  return Math.floor(rootRequests * errorRate) > Math.floor((rootRequests - 1) * errorRate);
 }
 
 // ---- metrics ----
@@ -70,13 +102,20 @@ const server = createServer((req, res) => {
   if (route === "/healthz") return failHealth ? send(500, "text/plain", "failing on purpose (DEMO_FAIL_HEALTH=1)\n") : send(200, "text/plain", "ok\n");
   if (route === "/metrics") return send(200, "text/plain; version=0.0.4", metricsText());
   if (route === "/") {
-    const body = { service: process.env.SLIPWAY_SERVICE ?? "demo", version, host: process.env.SLIPWAY_HOST ?? null, pid: process.pid };
-    return send(200, "application/json", JSON.stringify(body) + "\n");
+    const answer = () => {
+      const identity = { service: process.env.SLIPWAY_SERVICE ?? "demo", version, host: process.env.SLIPWAY_HOST ?? null, pid: process.pid };
+      if (injectError()) return send(500, "application/json", JSON.stringify({ ...identity, error: `failing on purpose (DEMO_ERROR_RATE=${errorRate})` }) + "\n");
+      return send(200, "application/json", JSON.stringify({ ...identity, message: MESSAGE }) + "\n");
+    };
+    return latencyMs > 0 ? void setTimeout(answer, latencyMs) : answer();
   }
   return send(404, "text/plain", "not found\n");
 });
 
-server.listen(port, address, () => console.log(`demo ${version} listening on http://${address}:${port}`));
+server.listen(port, address, () => {
+  const faults = [errorRate > 0 && `DEMO_ERROR_RATE=${errorRate}`, latencyMs > 0 && `DEMO_LATENCY_MS=${latencyMs}`].filter(Boolean);
+  console.log(`demo ${version} listening on http://${address}:${server.address().port}${faults.length ? ` (injecting ${faults.join(", ")})` : ""}`);
+});
 
 // The agent stops a release with SIGTERM: finish what is in flight, then exit.
 const stop = () => {

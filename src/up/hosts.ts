@@ -3,6 +3,8 @@
 // Linux all of 127.0.0.0/8 is local), so every host's services can use the port their
 // slipway.yaml names. Where a second loopback address cannot be bound, every host shares
 // 127.0.0.1 and gets its own PORT in its environment instead (see docs/deployments.md).
+// The local runners are agents too (--runner-only, data dirs under <data-dir>/runners/<name>),
+// started and stopped the same way.
 //
 // An agent that exits while `up` runs is started again (1 s, doubling to 30 s; a minute up
 // starts the count over). Stopping sends SIGTERM: agents run with --stop-services-on-exit,
@@ -11,7 +13,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -27,6 +29,8 @@ export interface HostPlan {
   dataDir: string;
   /** Extra environment for the agent (and so its services): PORT where hosts share an address. */
   env: Record<string, string>;
+  /** A runner-only agent: it runs pipeline jobs and is no deployment target. */
+  runner: boolean;
 }
 
 /** Whether this machine lets a process bind `address` (127.0.0.2 on Linux: yes). */
@@ -52,7 +56,16 @@ export function planHosts(count: number, dataDir: string, options: { sharedAddre
       labels: { role: "web", env: i < staging ? "staging" : "production", region: i % 2 === 0 ? "eu" : "us" },
       dataDir: join(dataDir, "hosts", name),
       env: options.sharedAddress ? { PORT: String(options.basePort + i) } : {},
+      runner: false,
     };
+  });
+}
+
+/** `count` runner-only agents, runner-1..n, labelled role=runner; each runs one job at a time. */
+export function planRunners(count: number, dataDir: string): HostPlan[] {
+  return Array.from({ length: count }, (_, i): HostPlan => {
+    const name = `runner-${i + 1}`;
+    return { name, address: "127.0.0.1", labels: { role: "runner" }, dataDir: join(dataDir, "runners", name), env: {}, runner: true };
   });
 }
 
@@ -116,10 +129,14 @@ export class LocalHosts {
 
   #spawn(host: Running, timeoutMs: number): Promise<void> {
     const { plan } = host;
-    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("SLIPWAY_"))), ...plan.env, SLIPWAY_TOKEN: this.#token };
+    // `node` in a service's start command or a pipeline step is the Node that runs Slipway, ahead
+    // of whatever older one the PATH names first.
+    const path = [dirname(process.execPath), process.env.PATH].filter(Boolean).join(delimiter);
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("SLIPWAY_"))), PATH: path, ...plan.env, SLIPWAY_TOKEN: this.#token };
     const labels = Object.entries(plan.labels).map(([k, v]) => `${k}=${v}`).join(",");
     // A smaller young generation: an agent needs ~30 MB less this way (docs/agent.md).
     const args = ["--max-semi-space-size=1", CLI_ENTRY, "agent", "--server", this.#server, "--name", plan.name, "--labels", labels, "--address", plan.address, "--data-dir", plan.dataDir, "--stop-services-on-exit", "--json"];
+    if (plan.runner) args.push("--runner-only");
     const log = createWriteStream(join(this.#logDir, `${plan.name}.log`), { flags: "a" });
     const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     host.child = child;

@@ -1,6 +1,7 @@
 // `slipway up`: the embedded mode in one command. The server runs in this process on SQLite in
-// the data dir; N real `slipway agent` processes are its hosts; the person gets a dashboard URL
-// and an admin token. With --demo it also registers, packages and deploys the demo service.
+// the data dir; N real `slipway agent` processes are its hosts, and M more (--runner-only) its
+// runners; the person gets a dashboard URL and an admin token. With --demo it also pushes the
+// demo service through its pipeline to production (demo.ts).
 //
 //   start: lock the data dir -> server (migrate, bootstrap on first start) -> tokens -> agents
 //          (wait until each registered) -> print how to connect -> [demo] -> run until a signal
@@ -18,14 +19,18 @@ import { ServerConfig } from "../server/config.ts";
 import { createLogger } from "../server/logger.ts";
 import { startServer, type RunningServer } from "../server/main.ts";
 import { listHosts } from "../store/hosts.ts";
-import { DEMO_SERVICE, DEMO_VERSIONS, runDemo } from "./demo.ts";
-import { canBind, hostUrl, LocalHosts, planHosts, type HostPlan } from "./hosts.ts";
+import { DEMO_SERVICE, demoRepoDir, runDemo } from "./demo.ts";
+import { DEMO_MESSAGES } from "./demo-repo.ts";
+import { canBind, hostUrl, LocalHosts, planHosts, planRunners, type HostPlan } from "./hosts.ts";
 import { lockUpDir, openSession } from "./session.ts";
 
 export interface UpOptions {
   dataDir: string;
   hosts: number;
+  runners: number;
   port: number;
+  /** How often the server polls each service's repository for pushes. */
+  pollIntervalMs: number;
   demo: boolean;
   demoPort: number;
   logLevel: ServerConfig["logLevel"];
@@ -40,7 +45,7 @@ const display = (path: string) => {
 async function startEmbeddedServer(options: UpOptions, logDir: string): Promise<RunningServer> {
   const logger = createLogger(options.logLevel, createWriteStream(join(logDir, "server.log"), { flags: "a" }));
   try {
-    return await startServer(ServerConfig.parse({ dataDir: options.dataDir, host: "127.0.0.1", port: options.port, logLevel: options.logLevel }), { logger });
+    return await startServer(ServerConfig.parse({ dataDir: options.dataDir, host: "127.0.0.1", port: options.port, logLevel: options.logLevel, pollIntervalMs: options.pollIntervalMs }), { logger });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new SlipwayError("conflict", `port ${options.port} on 127.0.0.1 is in use (another slipway up or server?); choose another with --port`, { cause: error });
     throw error;
@@ -48,8 +53,11 @@ async function startEmbeddedServer(options: UpOptions, logDir: string): Promise<
 }
 
 function banner(o: { url: string; dashboard: string; adminToken: string; tenant: string; user: string; dataDir: string; logDir: string; hosts: HostPlan[]; sharedAddress: boolean }): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const hosts = o.hosts.filter((h) => !h.runner).length;
+  const runners = o.hosts.length - hosts;
   const lines = [
-    `Slipway is up: the server (SQLite in ${display(o.dataDir)}) and ${o.hosts.length} local host${o.hosts.length === 1 ? "" : "s"}.`,
+    `Slipway is up: the server (SQLite in ${display(o.dataDir)}), ${plural(hosts, "local host")}${runners ? ` and ${plural(runners, "runner")}` : ""}.`,
     "",
     `  Dashboard:    ${o.dashboard}`,
     `  Admin token:  ${o.adminToken}   (new for this session: user '${o.user}' in tenant '${o.tenant}')`,
@@ -57,14 +65,14 @@ function banner(o: { url: string; dashboard: string; adminToken: string; tenant:
     "",
     renderTable(o.hosts, [
       { header: "HOST", value: (h) => h.name },
-      { header: "ADDRESS", value: (h) => (o.sharedAddress ? `${h.address} (PORT=${h.env.PORT})` : h.address) },
+      { header: "ADDRESS", value: (h) => (h.runner ? "- (runs pipeline jobs)" : o.sharedAddress ? `${h.address} (PORT=${h.env.PORT})` : h.address) },
       { header: "LABELS", value: (h) => formatLabels(h.labels) },
     ])
       .split("\n")
       .map((l) => `  ${l}`)
       .join("\n"),
     "",
-    `Logs in ${display(o.logDir)}/. Ctrl-C stops the hosts, their services and the server.`,
+    `Logs in ${display(o.logDir)}/. Ctrl-C stops the hosts, their services, the runners and the server.`,
   ];
   if (o.sharedAddress) lines.push("(127.0.0.2 cannot be bound here: the hosts share 127.0.0.1 and each gets its own PORT.)");
   return lines.join("\n") + "\n";
@@ -123,7 +131,7 @@ export async function runUp(options: UpOptions): Promise<void> {
     server = await startEmbeddedServer(options, logDir);
     const session = await openSession(server.store.db, dataDir, Date.now());
     const sharedAddress = options.hosts > 1 && !(await canBind("127.0.0.2"));
-    const plans = planHosts(options.hosts, dataDir, { sharedAddress, basePort: options.demoPort });
+    const plans = [...planHosts(options.hosts, dataDir, { sharedAddress, basePort: options.demoPort }), ...planRunners(options.runners, dataDir)];
     hosts = new LocalHosts({ server: server.url, agentToken: session.agentToken, plans, logDir, say });
     await hosts.start();
     started = { server, adminToken: session.adminToken, plans, sharedAddress };
@@ -136,7 +144,14 @@ export async function runUp(options: UpOptions): Promise<void> {
         : undefined;
     const dashboard = `${server.url}/#token=${session.adminToken}`;
     if (options.json) {
-      const summary = { url: server.url, dashboard_url: dashboard, admin_token: session.adminToken, data_dir: dataDir, hosts: plans.map((h) => ({ name: h.name, address: h.address, labels: h.labels, demo_url: hostUrl(h, options.demoPort) })) };
+      const summary = {
+        url: server.url,
+        dashboard_url: dashboard,
+        admin_token: session.adminToken,
+        data_dir: dataDir,
+        hosts: plans.filter((h) => !h.runner).map((h) => ({ name: h.name, address: h.address, labels: h.labels, demo_url: hostUrl(h, options.demoPort) })),
+        runners: plans.filter((h) => h.runner).map((h) => ({ name: h.name, labels: h.labels })),
+      };
       process.stdout.write(JSON.stringify(summary) + "\n");
     } else {
       say(banner({ url: server.url, dashboard, adminToken: session.adminToken, tenant: session.tenant, user: session.user, dataDir, logDir, hosts: plans, sharedAddress }));
@@ -157,32 +172,51 @@ export async function runUp(options: UpOptions): Promise<void> {
   }
 }
 
+/** Whether the trigger loop has polled the service's repository once (it runs in this process). */
+function firstPollDone(server: RunningServer): (serviceId: string) => Promise<boolean> {
+  return async (serviceId) => (await server.store.db.selectFrom("service_git_state").select("service_id").where("service_id", "=", serviceId).executeTakeFirst()) !== undefined;
+}
+
 async function demo(options: UpOptions, started: Started, context: { startedAt: number; notes: NodeJS.WriteStream; signal: AbortSignal }): Promise<void> {
   const connection = { server: started.server.url, token: started.adminToken };
   const { notes } = context;
-  await runDemo({
+  const repoDir = demoRepoDir(resolve(options.dataDir));
+  const deployments = new DeploymentApi(connection);
+  const outcome = await runDemo({
     api: new ApiClient(connection),
-    deployments: new DeploymentApi(connection),
-    workDir: join(resolve(options.dataDir), "demo"),
+    deployments,
+    repoDir,
+    dashboard: started.server.url,
+    pollIntervalMs: options.pollIntervalMs,
+    firstPollDone: firstPollDone(started.server),
     port: options.demoPort,
     sharedAddress: started.sharedAddress,
     out: notes,
     tty: notes.isTTY === true,
+    columns: () => notes.columns,
     signal: context.signal,
   });
   if (context.signal.aborted) return;
-  const latest = DEMO_VERSIONS[DEMO_VERSIONS.length - 1]!;
-  const urls = started.plans.filter((h) => h.labels.env === "production").map((h) => `${hostUrl(h, options.demoPort)}/`);
+  // What production runs now: the demo's last release, or a later one a person pushed.
+  const live = (await deployments.status(DEMO_SERVICE)).environments.find((e) => e.name === "production")?.live?.version ?? outcome.version;
+  const urls = started.plans.filter((h) => !h.runner && h.labels.env === "production").map((h) => `${hostUrl(h, options.demoPort)}/`);
   const seconds = Math.round((Date.now() - context.startedAt) / 1000);
-  if (options.json) process.stdout.write(JSON.stringify({ demo: { service: DEMO_SERVICE, version: latest, environment: "production", urls, seconds } }) + "\n");
+  const runUrl = `${started.server.url}/runs/${outcome.runId}`;
+  if (options.json) process.stdout.write(JSON.stringify({ demo: { service: DEMO_SERVICE, version: live, environment: "production", urls, seconds, repository: repoDir, run_url: runUrl } }) + "\n");
   notes.write(
     [
       "",
-      `Demo ready after ${seconds} s: production runs ${DEMO_SERVICE} ${latest} on`,
+      `Demo ready after ${seconds} s: production runs ${DEMO_SERVICE} ${live} on`,
       ...urls.map((u) => `  ${u}`),
       "",
+      `Two commits, and nothing else, brought it there: each push was built, tested on two runners,`,
+      `released, and deployed to staging, then production. On the dashboard:`,
+      `  ${runUrl}   (the last run: its jobs, logs and tests)`,
+      `  ${started.server.url}/services/${DEMO_SERVICE}   (what is live where, and each deployment)`,
+      "",
       "Try:",
-      `  curl ${urls[0] ?? ""}`,
+      `  curl ${urls[0] ?? ""}${live === outcome.version ? `   # "message": "${DEMO_MESSAGES[1]}"` : ""}`,
+      `  cd ${display(repoDir)} && $EDITOR server.js && git commit -am "my change"   # and watch it ship`,
       `  slipway status ${DEMO_SERVICE}`,
       `  slipway rollback ${DEMO_SERVICE} --env production --wait`,
       "",
