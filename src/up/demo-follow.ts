@@ -118,7 +118,7 @@ export async function followDeploymentTo(c: FollowContext, environment: Environm
     how = `${environment.name} is not automatic for this service: the demo deploys ${c.service} ${version} there, as \`slipway deploy\` would`;
     id = (await c.deployments.create(c.service, { version, environment: environment.name })).id;
   }
-  c.out.write(`\n${how} (${c.dashboard}/services/${encodeURIComponent(c.service)}):\n`);
+  c.out.write(`\n${how} (${c.dashboard}/deployments/${encodeURIComponent(id)}):\n`);
   const view = new ProgressView(c.out, { tty: c.tty });
   const ticker = c.tty ? setInterval(() => view.tick(), 1000) : undefined;
   let final: Deployment;
