@@ -160,8 +160,8 @@ describe("slipway deploy, rollback, deployment and status", () => {
     const badBatch = await slipway("deploy", "web", "1.0.0", "--env", "staging", "--batch-size", "lots");
     assert.equal(badBatch.code, 1);
     assert.match(badBatch.stderr, /--batch-size 'lots' is not a count or a percentage/);
-    const badStrategy = await slipway("deploy", "web", "1.0.0", "--env", "staging", "--strategy", "canary");
-    assert.match(badStrategy.stderr, /unknown strategy 'canary'/);
+    const badStrategy = await slipway("deploy", "web", "1.0.0", "--env", "staging", "--strategy", "blue_green");
+    assert.match(badStrategy.stderr, /unknown strategy 'blue_green'/);
     const missing = await slipway("deploy", "web", "9.9.9", "--env", "staging", "--json");
     assert.equal(missing.code, 1);
     assert.equal(JSON.parse(missing.stderr).error.code, "not_found");
