@@ -4,6 +4,8 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { BlobStore } from "../artifacts/blob-store.ts";
+import { CanaryAnalyst } from "../controller/analysis.ts";
+import { metricSourceFor } from "../metrics/source.ts";
 import { DeploymentController } from "../controller/deployments.ts";
 import { GitRefPusher } from "../controller/git-refs.ts";
 import { PipelineController } from "../controller/pipelines.ts";
@@ -55,7 +57,8 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
     const gitDir = join(config.dataDir, "git");
     const triggers = new TriggerController({ db: store.db, changes, clock, logger, gitDir, pollIntervalMs: config.pollIntervalMs });
     const app = await buildApp({ store, blobs, logger, metrics: createMetrics(), clock, changes, isReady: () => ready, gitDir, triggers });
-    const controller = new DeploymentController({ db: store.db, changes, clock, logger, owner: controllerOwner(config) });
+    const analyst = new CanaryAnalyst({ db: store.db, logger, sourceFor: (analysis) => metricSourceFor(analysis, { db: store.db }) });
+    const controller = new DeploymentController({ db: store.db, changes, clock, logger, owner: controllerOwner(config), analyst });
     const pipelines = new PipelineController({ db: store.db, changes, clock, logger });
     const refs = new GitRefPusher({ db: store.db, clock, logger, gitDir });
     const retention = new MetricsRetention({ db: store.db, clock, logger, retentionMs: config.metricsRetentionMs });

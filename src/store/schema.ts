@@ -329,6 +329,27 @@ export interface GitRefUpdatesTable {
   done_at: number | null;
 }
 
+export interface AnalysisLooksTable {
+  deployment_id: string;
+  tenant_id: string;
+  stage: number;
+  window_started_at: number;
+  metric: string;
+  at: number;
+  final: number;
+  outcome: string;
+  rule: string;
+  canary_value: number | null;
+  canary_samples: number;
+  baseline_value: number | null;
+  baseline_samples: number | null;
+  difference: number | null;
+  difference_low: number | null;
+  difference_high: number | null;
+  allowed: number;
+  reason: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -355,4 +376,5 @@ export interface Database {
   service_git_state: ServiceGitStateTable;
   git_ref_updates: GitRefUpdatesTable;
   metric_scrapes: MetricScrapesTable;
+  analysis_looks: AnalysisLooksTable;
 }

@@ -8,6 +8,7 @@ import * as foundation from "./001-foundation.ts";
 import * as deployments from "./002-deployments.ts";
 import * as pipelines from "./003-pipelines.ts";
 import * as metrics from "./004-metrics.ts";
+import * as analysis from "./005-analysis.ts";
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -20,6 +21,7 @@ const STEPS: Record<string, Step> = {
   "002-deployments": deployments,
   "003-pipelines": pipelines,
   "004-metrics": metrics,
+  "005-analysis": analysis,
 };
 
 /** Every migration, in the order they apply. */
