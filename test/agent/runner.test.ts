@@ -4,7 +4,7 @@
 // server, JUnit tests with re-runs of failed files, kept paths, inputs and the release artifact.
 // Also a runner-only agent: its registration, a claimed job, and a stop that cancels a job.
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { list } from "tar";
@@ -13,6 +13,7 @@ import { Agent } from "../../src/agent/main.ts";
 import { isSameLiveProcess } from "../../src/agent/proc.ts";
 import { RunnerClient } from "../../src/agent/runner/client.ts";
 import { JobExecution } from "../../src/agent/runner/job.ts";
+import { WorkspaceSlot } from "../../src/agent/runner/slot.ts";
 import { MirrorLocks, runnerLayout } from "../../src/agent/runner/workspace.ts";
 import type { RunnerJob } from "../../src/contracts/runner.ts";
 import { runnerJob, startFakeRunnerServer, type FakeRunnerServer } from "../support/fake-runner-server.ts";
@@ -28,6 +29,7 @@ let sha: string;
 let fake: FakeRunnerServer;
 let client: RunnerClient;
 const locks = new MirrorLocks();
+let slot: WorkspaceSlot;
 let jobCount = 0;
 
 const step = (run: string, extra: Partial<RunnerJob["steps"][number]> = {}): RunnerJob["steps"][number] => ({ name: run.slice(0, 20), run, env: {}, timeout_ms: 30_000, working_directory: null, ...extra });
@@ -43,6 +45,7 @@ async function runJob(spec: RunnerJob, during?: (execution: JobExecution) => Pro
     hostId: () => "host-1",
     layout: runnerLayout(join(root, "data")),
     locks,
+    slot,
     logger: silentLogger(),
     baseEnv: { ...process.env, SLIPWAY_TOKEN: "the-agent-token" },
     killGraceMs: 200,
@@ -60,6 +63,7 @@ const textOf = (jobId: string, stepIndex?: number) => linesOf(jobId, stepIndex).
 
 before(async () => {
   root = await tempDir("slipway-runner-test-");
+  slot = new WorkspaceSlot(join(root, "data", "runner", "workspaces", "slot-1"));
   repo = await createRepo(join(root, "repo"));
   sha = await commit(
     repo,
@@ -113,15 +117,31 @@ describe("runner job execution", () => {
       ],
     );
     assert.ok(finish.steps.every((s) => s.started_at !== null && s.finished_at !== null && s.finished_at >= s.started_at));
-    const workspace = join(root, "data", "runner", "workspaces", spec.id);
+    const workspace = slot.dir;
     assert.deepEqual(textOf(spec.id, 0), [join(workspace, "app"), "hello from app"]);
     assert.deepEqual(textOf(spec.id, 1), [`true true 7 ${sha} main build 0/1`, "job=overridden step=step token=none"]);
     assert.deepEqual(textOf(spec.id, 2), ["the password is ***"]);
     assert.ok(!JSON.stringify(fake.lines.get(spec.id)).includes(SECRET));
     assert.ok(textOf(spec.id, -1).includes(`checked out ${sha}`));
     assert.ok(linesOf(spec.id, -1).every((l) => l.stream === "system"));
-    const statuses = fake.statuses.get(spec.id) ?? [];
-    assert.ok(statuses.some((s) => s.steps[1]?.state === "running"), "a status said the second step was running");
+  });
+
+  it("reports a running step while it runs, and every step's end in /finish", async () => {
+    const marker = join(root, "go-on");
+    const spec = job({ heartbeat_interval_ms: 60_000, steps: [step("echo first", { name: "first" }), step(`while [ ! -e ${marker} ]; do sleep 0.02; done`, { name: "waits" }), step("echo last", { name: "last" })] });
+    const finish = await runJob(spec, async () => {
+      await waitFor(() => (fake.statuses.get(spec.id) ?? []).some((s) => s.steps[0]?.state === "succeeded" && s.steps[1]?.state === "running"), { what: "a status saying the second step runs" });
+      await writeFile(marker, "");
+    });
+    assert.equal(finish.outcome, "succeeded", finish.reason ?? "");
+    assert.deepEqual(
+      finish.steps.map((s) => [s.name, s.state]),
+      [
+        ["first", "succeeded"],
+        ["waits", "succeeded"],
+        ["last", "succeeded"],
+      ],
+    );
   });
 
   it("fails the job at a failing step and skips the steps after it", async () => {
@@ -244,6 +264,42 @@ describe("runner job execution", () => {
     assert.deepEqual(textOf(consumer.id, 0), ["built"]);
   });
 
+  it("fails the job, naming the glob, when a package.files glob matches nothing", async () => {
+    const spec = job({ steps: [step("echo built")], package: { files: ["dist/**", "build/**", "VERSION", "missing.txt"], working_directory: "app" } });
+    const finish = await runJob(spec);
+    assert.equal(finish.outcome, "failed");
+    assert.equal(finish.reason, 'package.files: "build/**", "missing.txt" match no file in app');
+    assert.equal(finish.package, null, "nothing was uploaded as a release");
+  });
+
+  it("logs a tests-only shard's test command, stdout and stderr, as the job's step 1", async () => {
+    const spec = job({
+      shard: { index: 1, total: 2 },
+      tests: {
+        command: `echo "running {files}"; echo "a warning" >&2; "${process.execPath}" --test --test-reporter=junit --test-reporter-destination=junit.xml {files}`,
+        files: ["suite/test/ok.test.mjs"],
+        reports: ["junit.xml"],
+        retries: 0,
+        working_directory: "suite",
+        env: {},
+        timeout_ms: 60_000,
+        quarantined: [],
+      },
+    });
+    const finish = await runJob(spec);
+    assert.equal(finish.outcome, "succeeded", finish.reason ?? "");
+    assert.deepEqual(finish.steps, []);
+    assert.deepEqual(
+      linesOf(spec.id, 0).map((l) => [l.stream, l.text]),
+      [
+        ["stdout", "running test/ok.test.mjs"],
+        ["stderr", "a warning"],
+      ],
+    );
+    assert.ok(textOf(spec.id, -1).some((t) => t.includes("(shard 2 of 2)")));
+    assert.deepEqual(new Set(linesOf(spec.id).map((l) => l.step)), new Set([-1, 0]), "every line is the runner's or the tests command's");
+  });
+
   it("fails the job with a clear reason when the commit is not in the repository", async () => {
     const spec = job({ sha: "0123456789abcdef0123456789abcdef01234567", steps: [step("echo never")] });
     const finish = await runJob(spec);
@@ -271,12 +327,15 @@ describe("runner-only agent", () => {
       { logger: silentLogger() },
     );
     const registrations = fake.registrations.length;
+    const workspaces = join(root, "agent", "runner", "workspaces");
+    await mkdir(join(workspaces, "job-from-an-older-version"), { recursive: true });
     try {
       await agent.start();
       assert.deepEqual(fake.registrations.at(-1)?.roles, ["runner"]);
       const quick = job({ steps: [step("echo hi")] });
       fake.queue(quick);
       assert.equal((await fake.waitForFinish(quick.id)).outcome, "succeeded");
+      assert.deepEqual(await readdir(workspaces), ["slot-1"], "one workspace per slot; older ones removed");
       const slow = job({ steps: [step("echo started; sleep 30")] });
       fake.queue(slow);
       await waitFor(() => textOf(slow.id, 0).includes("started"), { what: "the slow job to start" });

@@ -55,6 +55,14 @@ export async function keptTarball(workspace: string, globs: readonly string[], o
 export async function packageTarball(workspace: string, section: NonNullable<RunnerJob["package"]>, output: string): Promise<Tarball> {
   const base = insideWorkspace(workspace, section.working_directory);
   if (!(await stat(join(workspace, MANIFEST)).catch(() => undefined))?.isFile()) throw new Error(`the repository has no ${MANIFEST} at its root, which every release needs`);
+  // A glob that matches nothing is a mistake in slipway.yaml (a renamed build folder, a typo),
+  // not a smaller release: the job fails naming it.
+  const unmatched = [];
+  for (const glob of section.files.filter((pattern) => !pattern.startsWith("!"))) if ((await matchFiles(base, [glob])).length === 0) unmatched.push(glob);
+  if (unmatched.length > 0) {
+    const where = section.working_directory ? `in ${section.working_directory}` : "in the workspace";
+    throw new Error(`package.files: ${unmatched.map((glob) => JSON.stringify(glob)).join(", ")} ${unmatched.length === 1 ? "matches" : "match"} no file ${where}`);
+  }
   const entries = new Map<string, string>();
   for (const file of await matchFiles(base, section.files)) entries.set(file, toPosix(relative(workspace, join(base, file))));
   entries.set(MANIFEST, MANIFEST);

@@ -1,6 +1,6 @@
 // One claimed job, from claim to /finish:
 //
-//   clean workspace -> checkout of job.sha -> unpack inputs -> steps, in order -> tests (when the
+//   clean checkout of job.sha in the slot's workspace (slot.ts) -> unpack inputs -> steps, in order -> tests (when the
 //   job has a tests section and the steps succeeded) -> kept paths and package (when everything
 //   succeeded) -> kill what the commands left running -> ship every log line -> /finish
 //
@@ -29,14 +29,18 @@ import { JobLogStream, pause, type JobLogStreamOptions } from "./log-stream.ts";
 import { insideWorkspace } from "./paths.ts";
 import { MAX_TIMER_MS, reapProcesses, runShell, type ShellResult } from "./shell.ts";
 import { StatusReporter } from "./status.ts";
+import { PhaseTimer } from "./timings.ts";
 import { runTests } from "./tests.ts";
-import { checkout, cleanWorkspace, describeCommit, safeName, unpackInputs, type MirrorLocks, type RunnerLayout } from "./workspace.ts";
+import type { WorkspaceSlot } from "./slot.ts";
+import { describeCommit, safeName, unpackInputs, type MirrorLocks, type RunnerLayout } from "./workspace.ts";
 
 export interface JobDeps {
   server: JobServer;
   hostId: () => string;
   layout: RunnerLayout;
   locks: MirrorLocks;
+  /** The runner slot's workspace the job runs in (see slot.ts). */
+  slot: WorkspaceSlot;
   logger: Logger;
   /** The runner's environment, the source of a command's base variables (see env.ts). */
   baseEnv?: NodeJS.ProcessEnv;
@@ -61,6 +65,8 @@ export class JobExecution {
   readonly #logs: JobLogStream;
   readonly #commands: ShellResult[] = [];
   readonly #result: Pick<JobFinish, "tests" | "kept" | "package"> = { tests: null, kept: null, package: null };
+  readonly #log: Logger;
+  readonly #timer = new PhaseTimer();
   #workspace = "";
   #mirror = "";
   #deadline = 0;
@@ -70,6 +76,7 @@ export class JobExecution {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
     const log = deps.logger.child({ job_id: job.id, job: job.job, run: job.run_number, attempt: job.attempt });
+    this.#log = log;
     const steps: StepStatus[] = job.steps.map((step, index) => pendingStep(index, step.name));
     const envelope = () => ({ host_id: deps.hostId(), attempt: job.attempt });
     this.#status = new StatusReporter(steps, {
@@ -117,13 +124,17 @@ export class JobExecution {
       clearTimeout(timeout);
     }
     await reapProcesses({ name: "SLIPWAY_JOB_ID", value: this.job.id }, this.#commands);
+    this.#timer.lap("reap");
     const outcome: Outcome = this.#stopped?.outcome ?? (failure === null ? "succeeded" : "failed");
     const reason = this.#stopped?.reason ?? (failure === null ? null : maskSecrets(failure, this.job.secrets));
     for (const step of this.steps) if (step.state === "pending") step.state = "skipped";
     this.#system(`job ${outcome}${reason ? `: ${reason}` : ""} (${seconds(this.#now() - started)})`);
     const body: JobFinish = { host_id: this.#d.hostId(), attempt: this.job.attempt, outcome, reason: reason?.slice(0, 2000) ?? null, steps: this.steps.map((s) => ({ ...s })), ...this.#result };
     await this.#deliver(body);
+    this.#timer.lap("deliver");
     await rm(join(this.#d.layout.out, safeName(this.job.id)), { recursive: true, force: true });
+    this.#timer.lap("cleanup");
+    this.#log.debug({ phases_ms: this.#timer.summary(), outcome }, "job timings");
     return body;
   }
 
@@ -131,18 +142,25 @@ export class JobExecution {
   async #work(): Promise<string | null> {
     const job = this.job;
     this.#system(`job ${job.job}${job.shard ? ` (shard ${job.shard.index + 1} of ${job.shard.total})` : ""} of ${job.service} run #${job.run_number}, attempt ${job.attempt}`);
-    this.#workspace = await cleanWorkspace(this.#d.layout, job.id);
+    this.#timer.lap("start");
+    this.#workspace = this.#d.slot.dir;
     try {
-      this.#mirror = await checkout(job, this.#workspace, { layout: this.#d.layout, locks: this.#d.locks, fetch: job.package !== null, log: (text) => this.#system(text) });
+      const debug = (text: string) => this.#log.debug({ workspace: this.#workspace }, text);
+      this.#mirror = await this.#d.slot.checkout(job, { layout: this.#d.layout, locks: this.#d.locks, fetch: job.package !== null, log: (text) => this.#system(text), debug });
     } catch (error) {
       return `checkout failed: ${(error as Error).message}`;
+    } finally {
+      this.#timer.lap("checkout");
     }
     if (this.#stop.signal.aborted) return null;
     await unpackInputs(this.#d.server, job, this.#workspace, this.#d.layout, (text) => this.#system(text), this.#stop.signal);
+    this.#timer.lap("inputs");
     const failed = await this.#runSteps();
+    this.#timer.lap("steps");
     if (failed !== null || this.#stop.signal.aborted) return failed;
     if (job.tests) {
       const failedTests = await this.#runTests(job.tests);
+      this.#timer.lap("tests");
       if (failedTests !== null || this.#stop.signal.aborted) return failedTests;
     }
     const out = join(this.#d.layout.out, safeName(job.id));
@@ -154,6 +172,7 @@ export class JobExecution {
       const artifact = await packageTarball(this.#workspace, job.package, join(out, "package.tar.gz"));
       this.#result.package = { ...(await this.#upload(artifact, "release artifact")), git_describe: await describeCommit(this.#mirror, job.sha) };
     }
+    this.#timer.lap("uploads");
     return null;
   }
 
@@ -190,7 +209,7 @@ export class JobExecution {
   async #command(index: number, command: string, workingDirectory: string | null, env: Record<string, string>, timeoutMs: number): Promise<ShellResult> {
     const cwd = insideWorkspace(this.#workspace, workingDirectory);
     if (!(await stat(cwd).catch(() => undefined))?.isDirectory()) {
-      return { exitCode: null, timedOut: false, aborted: false, error: `the working directory ${workingDirectory} does not exist`, pgid: null, output: Promise.resolve(), closeOutput: () => {} };
+      return { exitCode: null, timedOut: false, aborted: false, error: `the working directory ${workingDirectory} does not exist`, pgid: null, output: Promise.resolve(), closeOutput: () => {}, startedAt: null, exitedAt: null };
     }
     const result = await runShell({
       command,
@@ -203,6 +222,7 @@ export class JobExecution {
       onLine: (stream, text) => this.#logs.add({ step: index, stream, at: this.#now(), text }),
     });
     this.#commands.push(result);
+    this.#log.debug({ step: index, exit_code: result.exitCode, started_at: result.startedAt, exited_at: result.exitedAt }, "command exited");
     return result;
   }
 

@@ -12,7 +12,8 @@ import type { Logger } from "../logger.ts";
 import type { RunnerClient } from "./client.ts";
 import { JobExecution, type JobDeps } from "./job.ts";
 import { pause } from "./log-stream.ts";
-import { MirrorLocks, pruneWorkspaces, runnerLayout, safeName, type RunnerLayout } from "./workspace.ts";
+import { WorkspaceSlot, removeStrayWorkspaces, slotDirs } from "./slot.ts";
+import { MirrorLocks, runnerLayout, type RunnerLayout } from "./workspace.ts";
 
 export interface RunnerOptions {
   dataDir: string;
@@ -20,8 +21,6 @@ export interface RunnerOptions {
   slots: number;
   /** How long a stop lets running jobs finish before cancelling them. */
   stopGraceMs?: number;
-  /** Finished workspaces kept for debugging. */
-  keepWorkspaces?: number;
   claimWaitMs?: number;
 }
 
@@ -45,11 +44,13 @@ export class Runner {
   readonly #stopping = new AbortController();
   readonly #active = new Map<string, JobExecution>();
   #loops: Promise<void>[] = [];
+  readonly #slots: WorkspaceSlot[];
 
   constructor(options: RunnerOptions, deps: RunnerDeps) {
-    this.#o = { stopGraceMs: 30_000, keepWorkspaces: 2, claimWaitMs: 25_000, ...options };
+    this.#o = { stopGraceMs: 30_000, claimWaitMs: 25_000, ...options };
     this.#d = deps;
     this.#layout = runnerLayout(options.dataDir);
+    this.#slots = slotDirs(this.#layout.workspaces, options.slots).map((dir) => new WorkspaceSlot(dir));
   }
 
   /** The jobs running now. */
@@ -59,7 +60,9 @@ export class Runner {
 
   start(): void {
     this.#d.logger.info({ slots: this.#o.slots }, "runner started: claiming jobs");
-    this.#loops = Array.from({ length: this.#o.slots }, (_, slot) => this.#claimLoop(slot));
+    // Workspaces of an earlier version (one per job) or of slots this start does not have.
+    const tidy = removeStrayWorkspaces(this.#layout.workspaces, this.#slots.map((s) => s.dir)).catch((error: unknown) => this.#d.logger.warn({ err: (error as Error).message }, "could not remove old workspaces"));
+    this.#loops = this.#slots.map((slot, index) => tidy.then(() => this.#claimLoop(index, slot)));
   }
 
   async stop(): Promise<void> {
@@ -75,7 +78,7 @@ export class Runner {
     await loops;
   }
 
-  async #claimLoop(slot: number): Promise<void> {
+  async #claimLoop(slot: number, workspace: WorkspaceSlot): Promise<void> {
     const stop = this.#stopping.signal;
     let delay = 500;
     while (!stop.aborted) {
@@ -95,7 +98,7 @@ export class Runner {
         delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);
         continue;
       }
-      if (job) await this.#execute(new JobExecution(job, { ...this.#d, server: this.#d.client, layout: this.#layout, locks: this.#locks }));
+      if (job) await this.#execute(new JobExecution(job, { ...this.#d, server: this.#d.client, layout: this.#layout, locks: this.#locks, slot: workspace }));
     }
   }
 
@@ -112,8 +115,6 @@ export class Runner {
     } finally {
       this.#active.delete(job.id);
     }
-    const active = new Set([...this.#active.keys()].map(safeName));
-    await pruneWorkspaces(this.#layout, active, this.#o.keepWorkspaces).catch((error: unknown) => log.warn({ err: (error as Error).message }, "could not remove old workspaces"));
   }
 }
 

@@ -52,7 +52,13 @@ export interface ShellResult {
   output: Promise<void>;
   /** Stops reading the output (for when background processes outlive the job). */
   closeOutput: () => void;
+  /** When spawn() was called for it and when its exit was seen: epoch ms, sub-ms precise; null when it never started. */
+  startedAt: number | null;
+  exitedAt: number | null;
 }
+
+/** Epoch milliseconds with the monotonic clock's precision (Date.now() has only whole ms). */
+export const preciseNow = (): number => performance.timeOrigin + performance.now();
 
 let shellPrefix: string[] | undefined;
 
@@ -81,7 +87,9 @@ export function runShell(options: ShellCommand): Promise<ShellResult> {
   const [shell = "/bin/sh", ...flags] = shellPrefix;
   const killGraceMs = options.killGraceMs ?? 5000;
   return new Promise((resolve) => {
+    const spawnedAt = preciseNow();
     const child = spawn(shell, [...flags, options.command], { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const startedAt = child.pid === undefined ? null : spawnedAt;
     const pgid = child.pid ?? null;
     const output = Promise.all([readLines(child.stdout, "stdout", options), readLines(child.stderr, "stderr", options)]).then(() => undefined);
     const closeOutput = () => (child.stdout.destroy(), child.stderr.destroy());
@@ -103,6 +111,7 @@ export function runShell(options: ShellCommand): Promise<ShellResult> {
     const finish = async (exitCode: number | null, error: string | null) => {
       if (settled) return;
       settled = true;
+      const exitedAt = error === null ? preciseNow() : null;
       clearTimeout(timer);
       options.signal.removeEventListener("abort", onAbort);
       if (stopping && pgid !== null) {
@@ -112,11 +121,21 @@ export function runShell(options: ShellCommand): Promise<ShellResult> {
       }
       if (error) closeOutput();
       await Promise.race([output, new Promise((ready) => setTimeout(ready, options.outputSettleMs ?? 1000).unref())]);
-      resolve({ exitCode, timedOut, aborted: stopping && !timedOut, error, pgid, output, closeOutput });
+      resolve({ exitCode, timedOut, aborted: stopping && !timedOut, error, pgid, output, closeOutput, startedAt: error === null ? startedAt : null, exitedAt });
     };
     child.once("error", (error) => void finish(null, `could not start ${shell}: ${error.message}`));
     child.once("exit", (code, signal) => void finish(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0), null));
   });
+}
+
+/** Whether any process (a zombie included) is still in group `pgid`. */
+function groupHasProcesses(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 async function readLines(stream: Readable, name: OutputStream, options: Pick<ShellCommand, "secrets" | "onLine">): Promise<void> {
@@ -141,7 +160,9 @@ async function readLines(stream: Readable, name: OutputStream, options: Pick<She
 export async function reapProcesses(marker: { name: string; value: string }, commands: readonly ShellResult[], settleMs = 2000): Promise<void> {
   const marked = new Set(processesWithEnv(marker.name, marker.value));
   for (const command of commands) {
-    if (command.pgid !== null && liveGroupMembers(command.pgid).some((pid) => marked.has(pid))) signalGroup(command.pgid, "SIGKILL");
+    // A group with no process left (signal 0 says so without reading /proc) is the usual case.
+    if (command.pgid === null || !groupHasProcesses(command.pgid)) continue;
+    if (liveGroupMembers(command.pgid).some((pid) => marked.has(pid))) signalGroup(command.pgid, "SIGKILL");
   }
   for (const pid of marked) {
     try {

@@ -1,7 +1,10 @@
-// A running job's status: its steps' states, sent to the server (POST /runner/jobs/:id/status) at
-// once on every change and at least every heartbeat interval, which is also how the server knows
-// the runner is alive (a job whose runner stops reporting is given to another runner, or failed,
-// as its `retry` says). One request at a time; changes during a request are sent right after it.
+// A running job's status: its steps' states, sent to the server (POST /runner/jobs/:id/status)
+// `batchMs` (200 ms) after a change, with every change made meanwhile, and at least every heartbeat
+// interval, which is also how the server knows the runner is alive (a job whose runner stops
+// reporting is given to another runner, or failed, as its `retry` says). The claim was the job's
+// first heartbeat, so nothing is sent before the first change or tick; a job done within
+// `batchMs` reports its steps only in /finish. One request at a time; changes during a request
+// are sent right after it.
 // An answer with `cancel: true`, or a refusal (4xx: the job is no longer this runner's), stops
 // the job; a transient failure waits for the next change or heartbeat.
 import type { StepStatus } from "../../contracts/pipelines.ts";
@@ -12,6 +15,8 @@ import type { Ack } from "./client.ts";
 export interface StatusReporterOptions {
   send: (steps: StepStatus[]) => Promise<Ack>;
   intervalMs: number;
+  /** How long after a change it is sent (the changes meanwhile go with it). */
+  batchMs?: number;
   logger: Logger;
   onCancel: (reason: string) => void;
 }
@@ -20,6 +25,7 @@ export class StatusReporter {
   readonly #o: StatusReporterOptions;
   readonly steps: StepStatus[];
   #timer: NodeJS.Timeout | undefined;
+  #batch: NodeJS.Timeout | undefined;
   #sending: Promise<void> | undefined;
   #again = false;
   #stopped = false;
@@ -30,8 +36,7 @@ export class StatusReporter {
   }
 
   start(): void {
-    this.#timer = setInterval(() => this.changed(), Math.max(100, this.#o.intervalMs));
-    this.changed();
+    this.#timer = setInterval(() => this.#send(), Math.max(100, this.#o.intervalMs));
   }
 
   /** Updates step `index` and reports the change. */
@@ -42,8 +47,16 @@ export class StatusReporter {
     this.changed();
   }
 
-  /** Sends the current steps now, or right after the request in flight. */
+  /** Sends the current steps in `batchMs`, with whatever else changes meanwhile. */
   changed(): void {
+    if (this.#stopped || this.#batch) return;
+    this.#batch = setTimeout(() => this.#send(), this.#o.batchMs ?? 200);
+  }
+
+  /** Sends the current steps now, or right after the request in flight. */
+  #send(): void {
+    clearTimeout(this.#batch);
+    this.#batch = undefined;
     if (this.#stopped) return;
     if (this.#sending) {
       this.#again = true;
@@ -56,6 +69,7 @@ export class StatusReporter {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#batch);
     await this.#sending;
   }
 

@@ -2,20 +2,20 @@
 //
 //   git/<hash of the repository URL>.git   a bare mirror per repository: cloned once, fetched
 //                                          when a job needs a commit it does not have yet
-//   workspaces/<job id>/                    a job's checkout: emptied before the job, and removed
-//                                          after it except for the last few (for debugging)
+//   workspaces/slot-<n>/                    each slot's checkout, reset or cloned afresh for every
+//                                          job (see slot.ts), left as the last job left it
 //   downloads/<job id>/                     the job's inputs while they are unpacked
 //   out/<job id>/                           the tarballs the job uploads, while it uploads them
 //
-// A checkout is `git clone --no-checkout --shared <mirror>` (the workspace borrows the mirror's
-// objects, so it costs no copy) then `git checkout --detach <sha>`. Work on one mirror (creating,
-// fetching, cloning from it) is serialized within the runner; two runners never share a data dir.
+// A workspace is a `git clone --no-checkout --shared` of the mirror (it borrows the mirror's
+// objects, so it costs no copy). Work on one mirror (creating, fetching, cloning from it) is
+// serialized within the runner; two runners never share a data dir.
 import { createHash } from "node:crypto";
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { extract } from "tar";
 import type { RunnerJob } from "../../contracts/runner.ts";
-import { git } from "../../git/exec.ts";
+import { git, gitText } from "../../git/exec.ts";
 import { commitExists, describe, ensureMirror, fetchMirror } from "../../git/mirror.ts";
 import { redactCredentials } from "../../git/repository-url.ts";
 import { downloadArtifact } from "../download.ts";
@@ -36,23 +36,6 @@ export function runnerLayout(dataDir: string): RunnerLayout {
 
 export const mirrorDirFor = (layout: RunnerLayout, url: string): string => join(layout.git, `${createHash("sha256").update(url).digest("hex").slice(0, 24)}.git`);
 
-/** The job's workspace, empty (whatever an earlier attempt left there is removed). */
-export async function cleanWorkspace(layout: RunnerLayout, jobId: string): Promise<string> {
-  const dir = join(layout.workspaces, safeName(jobId));
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
-
-/** Removes finished workspaces but the `keep` most recent; never those of the `active` jobs. */
-export async function pruneWorkspaces(layout: RunnerLayout, active: ReadonlySet<string>, keep: number): Promise<void> {
-  const names = await readdir(layout.workspaces).catch(() => [] as string[]);
-  const finished = names.filter((name) => !active.has(name));
-  const dated = await Promise.all(finished.map(async (name) => ({ name, mtime: (await stat(join(layout.workspaces, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
-  dated.sort((a, b) => b.mtime - a.mtime);
-  await Promise.all(dated.slice(keep).map(({ name }) => rm(join(layout.workspaces, name), { recursive: true, force: true })));
-}
-
 export const safeName = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, "_");
 
 /** Serializes the work on each mirror (one queue per directory), and remembers the mirrors set up. */
@@ -60,6 +43,8 @@ export class MirrorLocks {
   readonly #tails = new Map<string, Promise<void>>();
   /** Mirrors known to exist with their remote set (the directory's name is the URL's hash). */
   readonly ready = new Set<string>();
+  /** Per mirror, a hash of its branches and tags after its last fetch: a workspace cloned before a change is stale (see slot.ts). */
+  readonly refs = new Map<string, string>();
 
   async run<T>(dir: string, task: () => Promise<T>): Promise<T> {
     const before = this.#tails.get(dir) ?? Promise.resolve();
@@ -82,32 +67,14 @@ export interface CheckoutOptions {
   locks: MirrorLocks;
   /** Fetch even when the mirror already has the commit (for an up-to-date `git describe`). */
   fetch: boolean;
+  /** A line of the job's log. */
   log: (text: string) => void;
+  /** A line of the runner's own debug log. */
+  debug?: (text: string) => void;
 }
 
-/** Checks out `job.sha` of `job.repository_url` into `workspace`; returns the mirror's directory. */
-export async function checkout(job: Pick<RunnerJob, "repository_url" | "sha">, workspace: string, options: CheckoutOptions): Promise<string> {
-  const url = job.repository_url;
-  const mirror = mirrorDirFor(options.layout, url);
-  await options.locks.run(mirror, async () => {
-    try {
-      await updateMirror(mirror, job, options);
-      await git(["clone", "--quiet", "--no-checkout", "--shared", mirror, workspace]);
-    } catch (error) {
-      // Set it up again next time: the directory may have been removed or damaged.
-      options.locks.ready.delete(mirror);
-      throw error;
-    }
-  });
-  // Steps that run git see the repository's real remote, not the runner's mirror.
-  await git(["remote", "set-url", "origin", url], { cwd: workspace });
-  await git(["checkout", "--quiet", "--detach", job.sha], { cwd: workspace, timeoutMs: 10 * 60_000 });
-  options.log(`checked out ${job.sha}`);
-  return mirror;
-}
-
-/** Creates the mirror if needed and fetches into it unless it has the commit (and no fetch is asked for). */
-async function updateMirror(mirror: string, job: Pick<RunnerJob, "repository_url" | "sha">, options: CheckoutOptions): Promise<void> {
+/** Creates the mirror if needed and fetches into it unless it has the commit (and no fetch is asked for). Call it under the mirror's lock. */
+export async function updateMirror(mirror: string, job: Pick<RunnerJob, "repository_url" | "sha">, options: CheckoutOptions): Promise<void> {
   const url = job.repository_url;
   if (!options.locks.ready.has(mirror)) {
     await ensureMirror(mirror, url);
@@ -120,6 +87,7 @@ async function updateMirror(mirror: string, job: Pick<RunnerJob, "repository_url
   // A commit no branch or tag holds any more (a force push since the run started) can often
   // still be fetched by its sha.
   if (!(await commitExists(mirror, job.sha))) await git(["fetch", "--quiet", "origin", job.sha], { cwd: mirror, timeoutMs: 10 * 60_000 }).catch(() => undefined);
+  options.locks.refs.set(mirror, createHash("sha256").update(await gitText(["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/tags"], { cwd: mirror })).digest("hex"));
   if (!(await commitExists(mirror, job.sha))) throw new Error(`commit ${job.sha} is not in ${redactCredentials(url)}`);
   options.log(`fetched in ${Date.now() - started} ms`);
 }
