@@ -111,7 +111,7 @@ export async function runUp(options: UpOptions): Promise<void> {
       hosts?.kill();
       process.exit(1);
     }
-    say(`\n${signal}: stopping the hosts (and their services), then the server...`);
+    say(`\n${signal}: stopping the hosts (and their services) and the runners, then the server...`);
     stopping = shutdown().then(
       () => {
         say("Stopped.");
