@@ -3,7 +3,7 @@
 // as "<n>ms" first.
 import { ServiceManifest } from "./schema.ts";
 
-const DURATION_KEYS = new Set(["interval", "timeout", "start_period", "stop_timeout", "pause_between_batches", "health_timeout"]);
+const DURATION_KEYS = new Set(["interval", "start_interval", "timeout", "start_period", "stop_timeout", "metrics_interval", "pause_between_batches", "health_timeout", "analyze", "pause", "bake", "wave_analyze"]);
 
 function reviveDurations(value: unknown, key = ""): unknown {
   if (typeof value === "number" && DURATION_KEYS.has(key)) return `${value}ms`;

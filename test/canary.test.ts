@@ -1,0 +1,132 @@
+// Canary deployments end to end: a real server, four real agents running the demo service,
+// real traffic, the agents scraping the service's /metrics. A release whose error ratio goes
+// from 1% to 5% is rolled back during its first canary step, by itself; a release identical to
+// the baseline is promoted to every host.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { TrafficGenerator } from "../src/up/traffic.ts";
+import type { Api } from "./support/api.ts";
+import { buildArtifact } from "./support/artifact.ts";
+import { Fleet, served } from "./support/fleet.ts";
+import { startTestServer, type TestServer } from "./support/server.ts";
+import { waitFor } from "./support/wait.ts";
+
+const DEMO_DIR = join(import.meta.dirname, "..", "examples", "demo");
+const PORT = 20_000 + Math.floor(Math.random() * 20_000);
+let t: TestServer;
+let fleet: Fleet;
+let api: Api;
+let traffic: TrafficGenerator;
+
+/** The demo service with the given error rate, rolled out as a canary judged on its error ratio. */
+export const canaryManifest = (port: number, errorRate: number, analysisExtra = "") => `
+run:
+  start: node server.js
+  port: ${port}
+  env: { DEMO_ERROR_RATE: "${errorRate}" }
+  health: { http: /healthz, interval: 1s, start_interval: 100ms, timeout: 1s, start_period: 10s }
+  metrics: /metrics
+  metrics_interval: 500ms
+deploy:
+  strategy: canary
+  batch_size: 1
+  max_unavailable: 1
+  health_timeout: 30s
+  canary:
+    steps: [{ hosts: 1, analyze: 25s }, { percent: 100 }]
+  analysis:
+    interval: 1s
+    min_samples: 150
+${analysisExtra}    metrics:
+      - name: error ratio
+        ratio: { numerator: 'demo_requests_total{route="/",status="500"}', denominator: 'demo_requests_total{route="/"}' }
+        max_difference: 0.5%
+`;
+
+async function release(version: string, errorRate: number): Promise<void> {
+  const artifact = await buildArtifact(DEMO_DIR, canaryManifest(PORT, errorRate), { VERSION: version });
+  assert.equal((await api("PUT", "/api/v1/artifacts", { body: artifact.bytes })).status, 201);
+  const created = await api("POST", "/api/v1/services/shop/releases", { body: { version, artifact_sha256: artifact.sha256 } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+}
+
+async function deploy(version: string, rollout: Record<string, unknown> = {}): Promise<any> {
+  const created = await api("POST", "/api/v1/services/shop/deployments", { body: { version, environment: "production", rollout } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  let last: any;
+  return waitFor(
+    async () => {
+      last = (await api("GET", `/api/v1/deployments/${created.body.id}`)).body;
+      return ["succeeded", "failed", "rolled_back", "cancelled", "paused"].includes(last.state) ? last : undefined;
+    },
+    { timeoutMs: 120_000, what: `deployment of ${version} to finish` },
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; it is ${last?.state}: ${JSON.stringify({ stages: last?.stages, analysis: last?.analysis, events: last?.events })}`);
+  });
+}
+
+before(async () => {
+  t = await startTestServer();
+  api = t.api;
+  const agentToken = (await api("POST", "/api/v1/tokens", { body: { name: "fleet", kind: "agent" } })).body.token;
+  await api("POST", "/api/v1/services", { body: { name: "shop", repository_url: "https://git.example.com/shop.git", environments: [{ name: "production", selector: { role: "web" } }] } });
+  fleet = new Fleet(t.url, agentToken);
+  await fleet.start(4, { prefix: "canary", firstOctet: 81, labels: () => ({ role: "web" }) });
+  await release("1.0.0", 0.01);
+  await release("2.0.0-bad", 0.05);
+  await release("3.0.0", 0.01);
+  traffic = new TrafficGenerator({ targets: () => fleet.hosts.map((h) => `http://${h.address}:${PORT}/`), rate: 40 });
+  await traffic.start();
+});
+
+after(async () => {
+  traffic?.stop();
+  await fleet?.stop();
+  await t?.stop();
+});
+
+describe("canary deployments judged by their metrics", () => {
+  it("deploys the first release everywhere (nothing to compare it with)", async () => {
+    const d = await deploy("1.0.0", { strategy: "all_at_once" });
+    assert.equal(d.state, "succeeded", JSON.stringify(d.events));
+  });
+
+  it("rolls back a release that raises the error ratio from 1% to 5% during its first canary step", async () => {
+    const d = await deploy("2.0.0-bad");
+    assert.equal(d.state, "rolled_back", JSON.stringify(d.events, null, 1));
+    assert.deepEqual(
+      d.stages.map((s: any) => [s.label, s.status]),
+      [
+        ["canary: 1 host", "failed"],
+        ["all hosts", "skipped"],
+      ],
+    );
+    assert.equal(d.hosts.filter((h: any) => h.status !== "pending").length, 1, "only the canary host was ever switched");
+    const decision = d.events.find((e: any) => e.to === "rolling_back");
+    assert.match(decision.reason, /analysis of canary: 1 host failed: error ratio \d+(\.\d+)?% vs \d+(\.\d+)?% on baseline; the difference exceeds 0\.5 points with 95% confidence after [\d,]+ requests/);
+    const analysis = (await api("GET", `/api/v1/deployments/${d.id}/analysis`)).body;
+    const looks = analysis.windows[0].metrics["error ratio"];
+    const last = looks.at(-1);
+    assert.equal(last.outcome, "fail");
+    assert.equal(last.rule, "sequential");
+    assert.ok(last.canary.value > 0.03 && last.baseline.value < 0.02, JSON.stringify(last));
+    assert.ok(last.difference.low > 0.005, "the whole interval lies beyond the allowed difference");
+    const windowMs = Date.parse(last.at) - Date.parse(analysis.windows[0].started_at);
+    assert.ok(windowMs < 25_000, `decided before the end of the 25 s step (after ${windowMs} ms)`);
+    assert.deepEqual(await Promise.all(fleet.hosts.map(async (h) => (await served(h.address, PORT))?.version)), ["1.0.0", "1.0.0", "1.0.0", "1.0.0"]);
+  });
+
+  it("promotes a release identical to the baseline to every host", async () => {
+    const d = await deploy("3.0.0");
+    assert.equal(d.state, "succeeded", JSON.stringify(d.events, null, 1));
+    const passed = d.events.find((e: any) => /analysis of canary: 1 host passed/.test(e.reason));
+    assert.ok(passed, JSON.stringify(d.events, null, 1));
+    assert.match(passed.reason, /error ratio \d+(\.\d+)?% vs \d+(\.\d+)?% on baseline/);
+    const analysis = (await api("GET", `/api/v1/deployments/${d.id}/analysis`)).body;
+    const final = analysis.windows[0].metrics["error ratio"].at(-1);
+    assert.deepEqual([final.final, final.outcome], [true, "pass"]);
+    assert.ok(final.canary.samples >= 150 && final.baseline.samples >= 150);
+    assert.deepEqual(await Promise.all(fleet.hosts.map(async (h) => (await served(h.address, PORT))?.version)), ["3.0.0", "3.0.0", "3.0.0", "3.0.0"]);
+  });
+});
