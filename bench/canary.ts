@@ -20,7 +20,7 @@ import { MetricSpec } from "../src/core/analysis/spec.ts";
 import type { Evidence, QuantileEvidence, RatioEvidence } from "../src/core/analysis/types.ts";
 import { mannWhitneyFails } from "./support/canary-mann-whitney.ts";
 import { LATENCY_BUCKETS, batchValue, errorBatch, latencyBatch, lognormalQuantile, type Lognormal, type Random } from "./support/canary-streams.ts";
-import { prng } from "./support/seed.ts";
+import { prng } from "./support/prng.ts";
 
 const { values: flags } = parseArgs({ options: { runs: { type: "string", default: "1000" }, seed: { type: "string", default: "1" } } });
 const RUNS = Number(flags.runs);

@@ -17,7 +17,7 @@
 // Figures are the mean over the suites, and the worst suite in brackets.
 import { parseArgs } from "node:util";
 import { roundRobin, splitByTimings } from "../src/core/testing/split.ts";
-import { prng } from "./support/seed.ts";
+import { prng } from "./support/prng.ts";
 
 const { values: flags } = parseArgs({
   options: {

@@ -4,6 +4,7 @@
 //
 // Every tenant owns at least one service; the rest are dealt out with Zipf-like weights (a few
 // teams own dozens, most own one or two), from a fixed seed so every run lists the same data.
+import { prng } from "./prng.ts";
 import { bootstrapIfEmpty } from "../../src/store/bootstrap.ts";
 import type { Store } from "../../src/store/connection.ts";
 import type { ActorContext } from "../../src/store/audit.ts";
@@ -20,18 +21,6 @@ export interface Seeded {
 }
 
 const BATCH = 250;
-
-/** A small deterministic PRNG (mulberry32): the same layout on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function spreadServices(tenants: number, services: number, seed = 7): number[] {
   const counts = Array.from({ length: tenants }, () => 1);

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { LATENCY_BUCKETS, latencyBatch, lognormalQuantile } from "../../../bench/support/canary-streams.ts";
 import { normalTail } from "../../../bench/support/canary-mann-whitney.ts";
-import { prng } from "../../../bench/support/seed.ts";
+import { prng } from "../../../bench/support/prng.ts";
 import { addEvidence, emptyEvidence, samplesOf } from "./evidence.ts";
 import { commonBounds, fractionAbove, histogramCount, histogramQuantile, rebucket } from "./histogram.ts";
 import type { QuantileEvidence } from "./types.ts";

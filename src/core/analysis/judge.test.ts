@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { errorBatch, latencyBatch, type Random } from "../../../bench/support/canary-streams.ts";
-import { prng } from "../../../bench/support/seed.ts";
+import { prng } from "../../../bench/support/prng.ts";
 import { addEvidence, emptyEvidence } from "./evidence.ts";
 import { combineVerdicts, judgeMetric } from "./judge.ts";
 import { MetricSpec, type JudgeSettings } from "./spec.ts";
