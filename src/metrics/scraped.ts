@@ -15,6 +15,7 @@ export const DEFAULT_LOOKBACK_MS = 60_000;
 export class ScrapedSource implements MetricSource {
   readonly #db: Kysely<Database>;
   readonly #lookbackMs: number;
+  readonly #reads = new Map<string, Promise<ScrapeSet>>();
 
   constructor(deps: { db: Kysely<Database>; lookbackMs?: number }) {
     this.#db = deps.db;
@@ -31,9 +32,21 @@ export class ScrapedSource implements MetricSource {
     return (await this.#scrapes(query)).steps(metric, query.from, query.to, stepMs);
   }
 
-  async #scrapes(query: MetricQuery): Promise<ScrapeSet> {
+  /**
+   * The scrapes of a query. The judge asks about every metric of a side at once, with the same
+   * query: those asked while a read is in flight share it (and nothing is kept after, so a later
+   * question sees the scrapes that arrived since).
+   */
+  #scrapes(query: MetricQuery): Promise<ScrapeSet> {
     const hostIds = query.hosts.map((h) => h.id);
-    const scrapes = await readScrapes(this.#db, { tenantId: query.tenantId, serviceId: query.serviceId, hostIds, from: query.from, to: query.to, lookbackMs: this.#lookbackMs });
-    return new ScrapeSet(scrapes, hostIds);
+    const key = JSON.stringify([query.tenantId, query.serviceId, hostIds, query.from, query.to]);
+    let read = this.#reads.get(key);
+    if (!read) {
+      read = readScrapes(this.#db, { tenantId: query.tenantId, serviceId: query.serviceId, hostIds, from: query.from, to: query.to, lookbackMs: this.#lookbackMs })
+        .then((scrapes) => new ScrapeSet(scrapes, hostIds))
+        .finally(() => this.#reads.delete(key));
+      this.#reads.set(key, read);
+    }
+    return read;
   }
 }
