@@ -6,6 +6,7 @@
 // own sample times is not extrapolated, so for that host the counts must be exact.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { MetricSpec, PrometheusSettings } from "../src/core/analysis/spec.ts";
@@ -169,5 +170,50 @@ describe("prometheus metric source", { skip }, () => {
       assert.match(error.message, /^metric 'error ratio': Prometheus at http:\/\/127\.0\.0\.1:\d+ could not be reached \(ECONNREFUSED\) \(query: sum\(increase\(/);
       return true;
     });
+  });
+});
+
+describe("prometheus queries", () => {
+  const settings = PrometheusSettings.parse({ url: "http://prom.example:9090", host_label: "host" });
+
+  it("writes PromQL limited to the side's hosts, by address with its port or any", () => {
+    const plan = new PrometheusSource(settings).plan(errorRatio, [{ id: "a", name: "a", address: "10.0.0.7", port: 8080 }, { id: "b", name: "b", address: "::1" }], 30_000);
+    const hosts = 'host=~"(?:10\\\\.0\\\\.0\\\\.7(:8080)?)|(?:::1|\\\\[::1\\\\](:[0-9]+)?)"';
+    assert.deepEqual(plan, {
+      kind: "ratio",
+      numerator: `sum(increase(demo_requests_total{route="/",status=~"5..",${hosts}}[30000ms]))`,
+      denominator: `sum(increase(demo_requests_total{route="/",${hosts}}[30000ms]))`,
+    });
+    assert.deepEqual(new PrometheusSource(settings).plan(latency, [{ id: "a", name: "a", address: "10.0.0.7" }], 5000), {
+      kind: "quantile",
+      buckets: 'sum by (le) (increase(demo_request_duration_seconds_bucket{route="/",host=~"(?:10\\\\.0\\\\.0\\\\.7(:[0-9]+)?)"}[5000ms]))',
+    });
+  });
+
+  it("sends the URL's credentials as basic auth, never shows them, and says when the answer is not Prometheus'", async () => {
+    const seen: IncomingMessage[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req);
+      if (req.url === "/prom/api/v1/query") res.writeHead(502, { "content-type": "text/html" }).end("<html>bad gateway</html>");
+      // anything else: never answer (a timeout)
+    });
+    const proxyPort = await freePort();
+    await new Promise<void>((resolve) => server.listen(proxyPort, "127.0.0.1", resolve));
+    try {
+      const source = new PrometheusSource(PrometheusSettings.parse({ url: `http://ops:s3cret@127.0.0.1:${proxyPort}/prom`, timeout: "300ms" }));
+      const query = { tenantId: "t", serviceId: "s", hosts: [A], from: 0, to: 10_000 };
+      await assert.rejects(source.evidence(errorRatio, query), (error: unknown) => {
+        assert.ok(error instanceof SlipwayError && error.code === "unavailable");
+        assert.match(error.message, new RegExp(`^metric 'error ratio': Prometheus at http://127\\.0\\.0\\.1:${proxyPort}/prom answered 502 Bad Gateway without a Prometheus API body: <html>bad gateway</html>`));
+        assert.doesNotMatch(error.message, /s3cret/);
+        return true;
+      });
+      assert.equal(seen[0]!.headers.authorization, `Basic ${Buffer.from("ops:s3cret").toString("base64")}`);
+      const silent = new PrometheusSource(PrometheusSettings.parse({ url: `http://127.0.0.1:${proxyPort}/other`, timeout: "300ms" }));
+      await assert.rejects(silent.evidence(errorRatio, query), /could not be reached \(no answer within 300 ms\)/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
