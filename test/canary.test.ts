@@ -1,7 +1,8 @@
 // Canary deployments end to end: a real server, four real agents running the demo service,
-// real traffic, the agents scraping the service's /metrics. A release whose error ratio goes
-// from 1% to 5% is rolled back during its first canary step, by itself; a release identical to
-// the baseline is promoted to every host.
+// real traffic, the agents scraping the service's /metrics — and then the same judged through a
+// real Prometheus server scraping the hosts. A release whose error ratio goes from 1% to 5% is
+// rolled back during its first canary step, by itself; a release identical to the baseline is
+// promoted to every host.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -9,6 +10,7 @@ import { TrafficGenerator } from "../src/up/traffic.ts";
 import type { Api } from "./support/api.ts";
 import { buildArtifact } from "./support/artifact.ts";
 import { Fleet, served } from "./support/fleet.ts";
+import { skipWithoutPrometheus, startPrometheus, type RunningPrometheus } from "./support/prometheus.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 import { waitFor } from "./support/wait.ts";
 
@@ -18,6 +20,7 @@ let t: TestServer;
 let fleet: Fleet;
 let api: Api;
 let traffic: TrafficGenerator;
+let prometheus: RunningPrometheus | undefined;
 
 /** The demo service with the given error rate, rolled out as a canary judged on its error ratio. */
 export const canaryManifest = (port: number, errorRate: number, analysisExtra = "") => `
@@ -44,8 +47,8 @@ ${analysisExtra}    metrics:
         max_difference: 0.5%
 `;
 
-async function release(version: string, errorRate: number): Promise<void> {
-  const artifact = await buildArtifact(DEMO_DIR, canaryManifest(PORT, errorRate), { VERSION: version });
+async function release(version: string, errorRate: number, analysisExtra = ""): Promise<void> {
+  const artifact = await buildArtifact(DEMO_DIR, canaryManifest(PORT, errorRate, analysisExtra), { VERSION: version });
   assert.equal((await api("PUT", "/api/v1/artifacts", { body: artifact.bytes })).status, 201);
   const created = await api("POST", "/api/v1/services/shop/releases", { body: { version, artifact_sha256: artifact.sha256 } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -81,6 +84,7 @@ before(async () => {
 });
 
 after(async () => {
+  await prometheus?.stop();
   traffic?.stop();
   await fleet?.stop();
   await t?.stop();
@@ -92,41 +96,58 @@ describe("canary deployments judged by their metrics", () => {
     assert.equal(d.state, "succeeded", JSON.stringify(d.events));
   });
 
-  it("rolls back a release that raises the error ratio from 1% to 5% during its first canary step", async () => {
-    const d = await deploy("2.0.0-bad");
-    assert.equal(d.state, "rolled_back", JSON.stringify(d.events, null, 1));
-    assert.deepEqual(
-      d.stages.map((s: any) => [s.label, s.status]),
-      [
-        ["canary: 1 host", "failed"],
-        ["all hosts", "skipped"],
-      ],
-    );
-    assert.equal(d.hosts.filter((h: any) => h.status !== "pending").length, 1, "only the canary host was ever switched");
-    const decision = d.events.find((e: any) => e.to === "rolling_back");
-    assert.match(decision.reason, /analysis of canary: 1 host failed: error ratio \d+(\.\d+)?% vs \d+(\.\d+)?% on baseline; the difference exceeds 0\.5 points with 95% confidence after [\d,]+ requests/);
-    const analysis = (await api("GET", `/api/v1/deployments/${d.id}/analysis`)).body;
-    const looks = analysis.windows[0].metrics["error ratio"];
-    const last = looks.at(-1);
-    assert.equal(last.outcome, "fail");
-    assert.equal(last.rule, "sequential");
-    assert.ok(last.canary.value > 0.03 && last.baseline.value < 0.02, JSON.stringify(last));
-    assert.ok(last.difference.low > 0.005, "the whole interval lies beyond the allowed difference");
-    const windowMs = Date.parse(last.at) - Date.parse(analysis.windows[0].started_at);
-    assert.ok(windowMs < 25_000, `decided before the end of the 25 s step (after ${windowMs} ms)`);
-    assert.deepEqual(await Promise.all(fleet.hosts.map(async (h) => (await served(h.address, PORT))?.version)), ["1.0.0", "1.0.0", "1.0.0", "1.0.0"]);
+  it("rolls back a release that raises the error ratio from 1% to 5% during its first canary step", () => expectRolledBack("2.0.0-bad", "1.0.0"));
+
+  it("promotes a release identical to the baseline to every host", () => expectPromoted("3.0.0"));
+});
+
+describe("canary deployments judged through a real Prometheus", { skip: skipWithoutPrometheus() }, () => {
+  before(async () => {
+    prometheus = await startPrometheus({ targets: fleet.hosts.map((h) => `${h.address}:${PORT}`), scrapeIntervalMs: 1000 });
+    const extra = `    provider: prometheus\n    prometheus: { url: "${prometheus.url}", host_label: instance }\n`;
+    await release("4.0.0-bad", 0.05, extra);
+    await release("5.0.0", 0.01, extra);
   });
 
-  it("promotes a release identical to the baseline to every host", async () => {
-    const d = await deploy("3.0.0");
-    assert.equal(d.state, "succeeded", JSON.stringify(d.events, null, 1));
-    const passed = d.events.find((e: any) => /analysis of canary: 1 host passed/.test(e.reason));
-    assert.ok(passed, JSON.stringify(d.events, null, 1));
-    assert.match(passed.reason, /error ratio \d+(\.\d+)?% vs \d+(\.\d+)?% on baseline/);
-    const analysis = (await api("GET", `/api/v1/deployments/${d.id}/analysis`)).body;
-    const final = analysis.windows[0].metrics["error ratio"].at(-1);
-    assert.deepEqual([final.final, final.outcome], [true, "pass"]);
-    assert.ok(final.canary.samples >= 150 && final.baseline.samples >= 150);
-    assert.deepEqual(await Promise.all(fleet.hosts.map(async (h) => (await served(h.address, PORT))?.version)), ["3.0.0", "3.0.0", "3.0.0", "3.0.0"]);
-  });
+  it("rolls back the bad release during its first canary step", () => expectRolledBack("4.0.0-bad", "3.0.0"));
+
+  it("promotes the good one", () => expectPromoted("5.0.0"));
 });
+
+async function expectRolledBack(version: string, live: string): Promise<void> {
+  const d = await deploy(version);
+  assert.equal(d.state, "rolled_back", JSON.stringify(d.events, null, 1));
+  assert.deepEqual(
+    d.stages.map((s: any) => [s.label, s.status]),
+    [
+      ["canary: 1 host", "failed"],
+      ["all hosts", "skipped"],
+    ],
+  );
+  assert.equal(d.hosts.filter((h: any) => h.status !== "pending").length, 1, "only the canary host was ever switched");
+  const decision = d.events.find((e: any) => e.to === "rolling_back");
+  assert.match(decision.reason, /analysis of canary: 1 host failed: error ratio \d+(\.\d+)?% vs \d+(\.\d+)?% on baseline; the difference exceeds 0\.5 points with 95% confidence after [\d,]+ requests/);
+  const analysis = (await api("GET", `/api/v1/deployments/${d.id}/analysis`)).body;
+  const looks = analysis.windows[0].metrics["error ratio"];
+  const last = looks.at(-1);
+  assert.equal(last.outcome, "fail");
+  assert.equal(last.rule, "sequential");
+  assert.ok(last.canary.value > 0.03 && last.baseline.value < 0.02, JSON.stringify(last));
+  assert.ok(last.difference.low > 0.005, "the whole interval lies beyond the allowed difference");
+  const windowMs = Date.parse(last.at) - Date.parse(analysis.windows[0].started_at);
+  assert.ok(windowMs < 25_000, `decided before the end of the 25 s step (after ${windowMs} ms)`);
+  assert.deepEqual(await Promise.all(fleet.hosts.map(async (h) => (await served(h.address, PORT))?.version)), [live, live, live, live]);
+}
+
+async function expectPromoted(version: string): Promise<void> {
+  const d = await deploy(version);
+  assert.equal(d.state, "succeeded", JSON.stringify(d.events, null, 1));
+  const passed = d.events.find((e: any) => /analysis of canary: 1 host passed/.test(e.reason));
+  assert.ok(passed, JSON.stringify(d.events, null, 1));
+  assert.match(passed.reason, /error ratio \d+(\.\d+)?% vs \d+(\.\d+)?% on baseline/);
+  const analysis = (await api("GET", `/api/v1/deployments/${d.id}/analysis`)).body;
+  const final = analysis.windows[0].metrics["error ratio"].at(-1);
+  assert.deepEqual([final.final, final.outcome], [true, "pass"]);
+  assert.ok(final.canary.samples >= 150 && final.baseline.samples >= 150);
+  assert.deepEqual(await Promise.all(fleet.hosts.map(async (h) => (await served(h.address, PORT))?.version)), [version, version, version, version]);
+}
