@@ -9,6 +9,7 @@ const DURATION_PATHS = [
   ["run", "health", "interval"],
   ["run", "health", "timeout"],
   ["run", "health", "start_period"],
+  ["run", "health", "start_interval"],
   ["run", "stop_timeout"],
   ["run", "metrics_interval"],
   ["hooks", "timeout"],
