@@ -14,6 +14,7 @@ import type { MetricVerdict } from "../core/analysis/types.ts";
 import type { AnalysisReport, DeploymentSnapshot } from "../core/rollout/types.ts";
 import type { MetricSource } from "../metrics/source.ts";
 import { recordLooks, type AnalysisLookRow } from "../store/analysis.ts";
+import type { Changes } from "../store/changes.ts";
 import type { DeploymentRow } from "../store/deployments.ts";
 import type { Database, HostsTable } from "../store/schema.ts";
 
@@ -22,6 +23,8 @@ export interface AnalystDeps {
   logger: Pick<Logger, "warn" | "debug">;
   /** The metric source an analysis section names (the scraped samples, or a Prometheus server). */
   sourceFor: (analysis: AnalysisSection) => Pick<MetricSource, "evidence">;
+  /** Told of every look recorded, so that a deployment's page redraws its charts as looks arrive. */
+  changes?: Pick<Changes, "tenantChanged">;
 }
 
 const SEVERITY = { warn: 0, pause: 1, rollback: 2 } as const;
@@ -80,6 +83,7 @@ export class CanaryAnalyst {
       return { windowStartedAt: window.startedAt, outcome: final ? "inconclusive" : "running", response: analysis.on_inconclusive, reason };
     }
     await recordLooks(this.#deps.db, verdicts.map((v) => lookRow(row, window.stage, window.startedAt, now, final, v)));
+    this.#deps.changes?.tenantChanged({ tenantId: row.tenant_id, kind: "deployment", id: row.id });
     const combined = combineVerdicts(verdicts);
     return { windowStartedAt: window.startedAt, outcome: combined.outcome, response: responseTo(combined.outcome, analysis, verdicts), reason: combined.reason };
   }

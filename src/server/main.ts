@@ -57,7 +57,7 @@ export async function startServer(config: ServerConfig, options: { logger?: Logg
     const gitDir = join(config.dataDir, "git");
     const triggers = new TriggerController({ db: store.db, changes, clock, logger, gitDir, pollIntervalMs: config.pollIntervalMs });
     const app = await buildApp({ store, blobs, logger, metrics: createMetrics(), clock, changes, isReady: () => ready, gitDir, triggers });
-    const analyst = new CanaryAnalyst({ db: store.db, logger, sourceFor: (analysis) => metricSourceFor(analysis, { db: store.db }) });
+    const analyst = new CanaryAnalyst({ db: store.db, logger, changes, sourceFor: (analysis) => metricSourceFor(analysis, { db: store.db }) });
     const controller = new DeploymentController({ db: store.db, changes, clock, logger, owner: controllerOwner(config), analyst });
     const pipelines = new PipelineController({ db: store.db, changes, clock, logger });
     const refs = new GitRefPusher({ db: store.db, clock, logger, gitDir });

@@ -1,8 +1,10 @@
 // Deployments in progress, host by host: which batch each host is in, where it is, and why.
 import type { Deployment, HostProgress } from "../lib/api.ts";
 import { ago, elapsed, stamp } from "../lib/format.ts";
+import { paths } from "../lib/route.ts";
 import { deploymentTone, hostProgressTone, stateLabel } from "../lib/tones.ts";
 import { Badge } from "./Badge.tsx";
+import { Link } from "./Link.tsx";
 
 export function ActiveDeployments({ deployments, now }: { deployments: Deployment[]; now: number }) {
   if (deployments.length === 0) return null;
@@ -42,6 +44,9 @@ function DeploymentProgress({ d, now }: { d: Deployment; now: number }) {
         <span className="muted right" title={stamp(d.started_at ?? d.created_at)}>
           by {d.created_by} · started {ago(d.started_at ?? d.created_at, now)} · {elapsed(d, now)}
         </span>
+        <Link to={paths.deployment(d.id)} className="details">
+          details
+        </Link>
       </div>
       <ProgressBar hosts={d.hosts} />
       {d.reason && <div className="reason">{d.reason}</div>}

@@ -1,8 +1,10 @@
 // Who deployed what, where and when, newest first, under the team's deploy rhythm.
 import type { DeployLog as Log } from "../lib/api.ts";
 import { ago, elapsed, plural, stamp } from "../lib/format.ts";
+import { paths } from "../lib/route.ts";
 import { deploymentTone, stateLabel } from "../lib/tones.ts";
 import { Badge } from "./Badge.tsx";
+import { Link } from "./Link.tsx";
 
 export function deploySummary(summary: Log["summary"], now: number): string {
   const last = summary.last_deploy_at ? `last deploy ${ago(summary.last_deploy_at, now)} by ${summary.last_deploy_by ?? "someone"}` : "no deploys yet";
@@ -38,7 +40,9 @@ export function DeployLog({ log, now }: { log: Log; now: number }) {
                 <td title={stamp(d.created_at)}>{ago(d.created_at, now)}</td>
                 <td>{d.service}</td>
                 <td className="mono">
-                  {d.release.version}
+                  <Link to={paths.deployment(d.id)} title="the deployment: stages, analysis, hosts, events">
+                    {d.release.version}
+                  </Link>
                   {d.kind === "rollback" && <span className="tag warn">rollback</span>}
                 </td>
                 <td>{d.environment}</td>

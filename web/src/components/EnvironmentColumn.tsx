@@ -2,9 +2,11 @@
 // queued, and its hosts.
 import type { EnvironmentStatus } from "../lib/api.ts";
 import { ago, stamp } from "../lib/format.ts";
+import { paths } from "../lib/route.ts";
 import { deploymentTone, stateLabel } from "../lib/tones.ts";
 import { Badge } from "./Badge.tsx";
 import { HostTable } from "./HostTable.tsx";
+import { Link } from "./Link.tsx";
 
 export function EnvironmentColumn({ env, now }: { env: EnvironmentStatus; now: number }) {
   const healthy = env.hosts.filter((h) => h.reachable && h.health === "healthy").length;
@@ -41,7 +43,9 @@ export function EnvironmentColumn({ env, now }: { env: EnvironmentStatus; now: n
         <div className="env-active">
           <Badge tone={deploymentTone(env.active.state)}>{stateLabel(env.active.state)}</Badge>
           <span>
-            {env.active.kind === "rollback" ? "rolling back to" : "deploying"} <span className="version">{env.active.release.version}</span>
+            <Link to={paths.deployment(env.active.id)}>
+              {env.active.kind === "rollback" ? "rolling back to" : "deploying"} <span className="version">{env.active.release.version}</span>
+            </Link>
             {env.active.batch !== null && ` · batch ${env.active.batch + 1}/${env.active.batches}`}
           </span>
         </div>

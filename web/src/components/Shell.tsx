@@ -2,6 +2,7 @@
 // event stream lives here, shared by whichever page is open.
 import { LiveContext, useEventStream } from "../lib/live.ts";
 import { paths, useRoute, type Route } from "../lib/route.ts";
+import { DeploymentPage } from "./deployments/DeploymentPage.tsx";
 import { Link } from "./Link.tsx";
 import { Overview } from "./Overview.tsx";
 import { RunPage } from "./pipelines/RunPage.tsx";
@@ -30,6 +31,8 @@ function Page({ route }: { route: Route }) {
       return <RunsPage service={route.service} />;
     case "run":
       return <RunPage key={route.id} id={route.id} job={route.job} />;
+    case "deployment":
+      return <DeploymentPage key={route.id} id={route.id} />;
     case "tests":
       return <TestsPage service={route.service} />;
     case "missing":

@@ -12,7 +12,7 @@ const CONNECTION: Record<Connection, { label: string; title: string }> = {
 };
 
 const NAV: { label: string; to: string; pages: Route["page"][] }[] = [
-  { label: "Overview", to: paths.overview(), pages: ["overview"] },
+  { label: "Overview", to: paths.overview(), pages: ["overview", "deployment"] },
   { label: "Pipelines", to: paths.pipelines(), pages: ["pipelines", "run"] },
   { label: "Tests", to: paths.tests(), pages: ["tests"] },
 ];

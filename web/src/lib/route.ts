@@ -6,6 +6,7 @@
 //   /pipelines             pipeline runs of every service, newest first
 //   /pipelines/:service    the runs of one service
 //   /runs/:id?job=:job     one run: its jobs' graph, the selected job's steps and log, its tests
+//   /deployments/:id       one deployment: its stages, the canary analysis behind each decision, hosts, events
 //   /tests/:service        slowest and flakiest tests, quarantine
 import { useEffect, useState } from "react";
 
@@ -13,6 +14,7 @@ export type Route =
   | { page: "overview"; service: string | null }
   | { page: "pipelines"; service: string | null }
   | { page: "run"; id: string; job: string | null }
+  | { page: "deployment"; id: string }
   | { page: "tests"; service: string | null }
   | { page: "missing"; path: string };
 
@@ -24,6 +26,7 @@ export function parseRoute(pathname: string, search: string): Route {
   if (first === "services" && second !== undefined) return { page: "overview", service: second };
   if (first === "pipelines") return { page: "pipelines", service: second ?? null };
   if (first === "runs" && second !== undefined) return { page: "run", id: second, job: new URLSearchParams(search).get("job") };
+  if (first === "deployments" && second !== undefined) return { page: "deployment", id: second };
   if (first === "tests") return { page: "tests", service: second ?? null };
   return { page: "missing", path: pathname };
 }
@@ -40,6 +43,7 @@ export const paths = {
   overview: (service?: string | null) => (service ? `/services/${encodeURIComponent(service)}` : "/"),
   pipelines: (service?: string | null) => (service ? `/pipelines/${encodeURIComponent(service)}` : "/pipelines"),
   run: (id: string, job?: string | null) => `/runs/${encodeURIComponent(id)}${job ? `?job=${encodeURIComponent(job)}` : ""}`,
+  deployment: (id: string) => `/deployments/${encodeURIComponent(id)}`,
   tests: (service?: string | null) => (service ? `/tests/${encodeURIComponent(service)}` : "/tests"),
 };
 

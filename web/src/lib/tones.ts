@@ -1,6 +1,7 @@
 // Colour for every state the dashboard shows: ok (green), active (blue), warn (amber),
 // bad (red), idle (grey). Exhaustive, so a new state is a type error until it has a colour.
 import type { DeploymentState, HostProgress, HostServiceState } from "./api.ts";
+import type { LookOutcome, StageStatus } from "./deployments.ts";
 import type { JobState, RunState, StepState, TestOutcome } from "./pipelines.ts";
 
 export type Tone = "ok" | "active" | "warn" | "bad" | "idle";
@@ -46,6 +47,42 @@ export function hostProgressTone(status: HostProgress["status"]): Tone {
       return "idle";
     default:
       return assertNever(status);
+  }
+}
+
+export function stageTone(status: StageStatus): Tone {
+  switch (status) {
+    case "done":
+      return "ok";
+    case "switching":
+    case "analyzing":
+    case "holding":
+      return "active";
+    case "paused":
+    case "skipped":
+      return "warn";
+    case "failed":
+      return "bad";
+    case "pending":
+      return "idle";
+    default:
+      return assertNever(status);
+  }
+}
+
+/** A look at a canary's metric: running (no decision yet) is in progress. */
+export function outcomeTone(outcome: LookOutcome): Tone {
+  switch (outcome) {
+    case "pass":
+      return "ok";
+    case "running":
+      return "active";
+    case "inconclusive":
+      return "warn";
+    case "fail":
+      return "bad";
+    default:
+      return assertNever(outcome);
   }
 }
 
