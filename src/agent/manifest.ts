@@ -5,7 +5,19 @@
 import type { HostRelease } from "../contracts/agent.ts";
 import { ServiceManifest } from "../core/manifest/schema.ts";
 
-const DURATION_PATHS = [
+/** The durations of a deploy section (and of each environment's override of it). "*": every element. */
+const ROLLOUT_DURATIONS = [
+  ["pause_between_batches"],
+  ["health_timeout"],
+  ["wave_analyze"],
+  ["canary", "bake"],
+  ["canary", "steps", "*", "analyze"],
+  ["canary", "steps", "*", "pause"],
+  ["analysis", "interval"],
+  ["analysis", "prometheus", "timeout"],
+];
+
+const DURATION_PATHS: readonly (readonly string[])[] = [
   ["run", "health", "interval"],
   ["run", "health", "timeout"],
   ["run", "health", "start_period"],
@@ -13,28 +25,29 @@ const DURATION_PATHS = [
   ["run", "stop_timeout"],
   ["run", "metrics_interval"],
   ["hooks", "timeout"],
-  ["deploy", "pause_between_batches"],
-  ["deploy", "health_timeout"],
-] as const;
-const ROLLOUT_DURATIONS = ["pause_between_batches", "health_timeout"] as const;
+  ...ROLLOUT_DURATIONS.map((path) => ["deploy", ...path]),
+  ...ROLLOUT_DURATIONS.map((path) => ["deploy", "environments", "*", ...path]),
+];
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
-function msToText(holder: unknown, key: string): void {
-  if (isRecord(holder) && typeof holder[key] === "number") holder[key] = `${holder[key]}ms`;
+/** Writes the number at `path` under `holder` back as "<n>ms" ("*" goes into every element of an array or record). */
+function msToText(holder: unknown, path: readonly string[]): void {
+  const [key, ...rest] = path;
+  if (key === undefined) return;
+  if (key === "*") {
+    for (const child of Array.isArray(holder) ? holder : isRecord(holder) ? Object.values(holder) : []) msToText(child, rest);
+  } else if (isRecord(holder)) {
+    if (rest.length > 0) msToText(holder[key], rest);
+    else if (typeof holder[key] === "number") holder[key] = `${holder[key]}ms`;
+  }
 }
 
 /** The wire form (durations in ms) -> what ServiceManifest parses to the same values. */
 export function reparseable(manifest: unknown): unknown {
   if (!isRecord(manifest)) return manifest;
   const copy = structuredClone(manifest);
-  for (const path of DURATION_PATHS) {
-    let holder: unknown = copy;
-    for (const key of path.slice(0, -1)) holder = isRecord(holder) ? holder[key] : undefined;
-    msToText(holder, path.at(-1)!);
-  }
-  const environments = isRecord(copy.deploy) ? copy.deploy.environments : undefined;
-  if (isRecord(environments)) for (const override of Object.values(environments)) for (const key of ROLLOUT_DURATIONS) msToText(override, key);
+  for (const path of DURATION_PATHS) msToText(copy, path);
   return copy;
 }
 
