@@ -162,6 +162,14 @@ describe("prometheus metric source", { skip }, () => {
     await assert.rejects(source.evidence(unlabelled, { tenantId: "t", serviceId: "s", hosts: [A], from: window.flatFrom, to: window.flatTo }), /metric 'total': the results of the query have no 'instance' label/);
   });
 
+  it("(the test Prometheus) follows its targets as a test changes them", async () => {
+    const scraped = async () => ((await prometheus.query("up")).result as { metric: { instance: string } }[]).map((r) => r.metric.instance).sort();
+    await prometheus.setTargets([`${A.address}:${port}`]);
+    await waitFor(async () => (await scraped()).join() === `${A.address}:${port}`, { what: "B no longer scraped", timeoutMs: 20_000 });
+    await prometheus.setTargets([A, B].map((h) => `${h.address}:${port}`));
+    await waitFor(async () => (await scraped()).length === 2, { what: "B scraped again", timeoutMs: 20_000 });
+  });
+
   it("says so clearly when Prometheus cannot be reached", async () => {
     const gone = new PrometheusSource(PrometheusSettings.parse({ url: `http://127.0.0.1:${await freePort()}`, timeout: "2s" }));
     await assert.rejects(gone.evidence(errorRatio, { tenantId: "t", serviceId: "s", hosts: [A], from: 0, to: 10_000 }), (error: unknown) => {

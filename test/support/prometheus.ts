@@ -1,9 +1,10 @@
 // A real Prometheus server for tests: Debian's `prometheus` binary (installed by .ci/run) on a
 // free loopback port, scraping the given targets every second, with its storage in a temporary
 // directory removed on stop. Tests that need it skip, saying why, when the binary is missing.
+// The targets are in a file Prometheus watches (file_sd), so setTargets() changes them live.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -42,6 +43,8 @@ export interface RunningPrometheus {
   query(promql: string, at?: number): Promise<{ resultType: string; result: any }>;
   /** The raw samples [epoch ms, value] of one series over the last `rangeMs`. */
   samples(selector: string, rangeMs: number): Promise<[number, number][]>;
+  /** Replaces the scraped targets (host:port); Prometheus picks the change up within a second or so. */
+  setTargets(targets: string[]): Promise<void>;
   /** The last lines Prometheus logged, for failure messages. */
   logTail(): string;
   stop(): Promise<void>;
@@ -60,10 +63,16 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     "scrape_configs:",
     "  - job_name: services",
     `    metrics_path: ${options.metricsPath ?? "/metrics"}`,
-    "    static_configs:",
-    `      - targets: ${JSON.stringify(options.targets)}`,
+    "    file_sd_configs:",
+    `      - files: [${JSON.stringify(join(dir, "targets.json"))}]`,
     "",
   ].join("\n");
+  const targetsFile = join(dir, "targets.json");
+  const setTargets = async (targets: string[]) => {
+    await writeFile(`${targetsFile}.tmp`, JSON.stringify([{ targets }]));
+    await rename(`${targetsFile}.tmp`, targetsFile); // whole, never half-written
+  };
+  await setTargets(options.targets);
   await writeFile(join(dir, "prometheus.yml"), config);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -116,5 +125,5 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     if (series.length > 1) throw new Error(`${selector} names ${series.length} series; name one`);
     return (series[0]?.values ?? []).map(([at, v]): [number, number] => [Math.round(at * 1000), Number(v)]);
   };
-  return { url, query, samples, logTail: () => log.join("\n"), stop };
+  return { url, query, samples, setTargets, logTail: () => log.join("\n"), stop };
 }
