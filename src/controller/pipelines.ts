@@ -11,7 +11,7 @@ import type { RunState } from "../core/pipeline/run.ts";
 import type { Changes } from "../store/changes.ts";
 import { PassLoop } from "./pass-loop.ts";
 import { appendSystemLog } from "../store/pipeline-jobs.ts";
-import { jobsOfRun, runningJobs, transitionJob, transitionRun, unfinishedRuns } from "../store/pipeline-runs.ts";
+import { jobsOfRun, jobsOfRuns, runningJobs, transitionJob, transitionRun, unfinishedRuns } from "../store/pipeline-runs.ts";
 import type { Database, PipelineJobsTable, PipelineRunsTable } from "../store/schema.ts";
 import { recordAudit } from "../store/audit.ts";
 
@@ -72,9 +72,12 @@ export class PipelineController {
 
   /** One pass over every unfinished run, then over jobs still running in finished runs. Exposed for tests. */
   async pass(): Promise<void> {
-    for (const run of await unfinishedRuns(this.deps.db)) {
+    const runs = await unfinishedRuns(this.deps.db);
+    // Every run's jobs in one query: a pass over hundreds of queued runs is not hundreds of reads.
+    const jobs = await jobsOfRuns(this.deps.db, runs.map((run) => run.id));
+    for (const run of runs) {
       try {
-        await this.advance(run);
+        await this.advance(run, jobs.get(run.id) ?? []);
       } catch (error) {
         this.deps.logger.error({ err: error, run: run.id }, "could not advance pipeline run");
       }
@@ -86,13 +89,21 @@ export class PipelineController {
     return { now: this.deps.clock(), runnerLostAfterMs: this.deps.runnerLostAfterMs ?? 30_000, timeoutGraceMs: 60_000 };
   }
 
-  private async advance(run: PipelineRunsTable): Promise<void> {
+  /** `read`: the run's jobs as the pass read them, which may be older than the pass's clock. */
+  private async advance(run: PipelineRunsTable, read: PipelineJobsTable[]): Promise<void> {
     const { db, changes } = this.deps;
     const pipeline = JSON.parse(run.pipeline) as StoredPipeline;
-    const rows = await jobsOfRun(db, run.id);
-    const timing = this.timing();
     const needs = Object.fromEntries(Object.entries(pipeline.jobs).map(([key, job]) => [key, job.needs]));
-    const actions = advanceJobs(rows.map((row) => jobView(row, pipeline)), needs, timing);
+    let rows = read;
+    let timing = this.timing();
+    let actions = advanceJobs(rows.map((row) => jobView(row, pipeline)), needs, timing);
+    if (actions.length > 0) {
+      // Decided again on rows read now: a heartbeat that came in since the pass's read must not
+      // make a runner look lost. Terminal job states never change, so the rest may use `read`.
+      rows = await jobsOfRun(db, run.id);
+      timing = this.timing();
+      actions = advanceJobs(rows.map((row) => jobView(row, pipeline)), needs, timing);
+    }
     let queued = false;
     for (const action of actions) {
       const row = rows.find((r) => r.id === action.jobId)!;

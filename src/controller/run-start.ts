@@ -11,7 +11,8 @@ import { topologicalOrder } from "../core/pipeline/dag.ts";
 import type { Pipeline } from "../core/pipeline/schema.ts";
 import { splitByTimings } from "../core/testing/split.ts";
 import type { Trigger } from "../contracts/pipelines.ts";
-import { commitInfo, describe, ensureMirror, fetchMirror, listFilesAt, readFileAt } from "../git/mirror.ts";
+import { git } from "../git/exec.ts";
+import { branchHeads, commitInfo, describe, ensureMirror, fetchMirror, listFilesAt, readFileAt, type CommitInfo } from "../git/mirror.ts";
 import type { ActorContext } from "../store/audit.ts";
 import type { Changes } from "../store/changes.ts";
 import { createRun, type NewJob } from "../store/pipeline-runs.ts";
@@ -50,25 +51,33 @@ export interface RunContext {
 export async function startRun(deps: RunStartDeps, actor: ActorContext, request: RunRequest, known?: RunContext): Promise<PipelineRunsTable> {
   const dir = mirrorDirOf(deps.gitDir, request.service.id);
   let heads = known?.heads;
-  if (!heads) {
+  // A commit the mirror already has (a run by hand of a given sha, a re-run) needs no fetch: git
+  // commands are most of what starting a run costs the server.
+  let read = !heads && request.sha !== undefined ? await readCommit(dir, request.sha) : undefined;
+  if (!heads && !read) {
     await ensureMirror(dir, request.service.repository_url);
     heads = await fetchMirror(dir);
   }
-  const branch = request.branch ?? defaultBranch(heads);
-  if (branch === undefined) throw invalidInput("say which branch to build: the repository has no main or master branch", [{ field: "branch", message: `one of ${[...heads.keys()].slice(0, 10).join(", ") || "(no branches)"}` }]);
-  const sha = request.sha ?? heads.get(branch);
+  const branch = request.branch ?? defaultBranch((heads ??= await branchHeads(dir)));
+  if (branch === undefined) throw invalidInput("say which branch to build: the repository has no main or master branch", [{ field: "branch", message: `one of ${[...(heads?.keys() ?? [])].slice(0, 10).join(", ") || "(no branches)"}` }]);
+  const sha = request.sha ?? heads?.get(branch);
   if (sha === undefined) throw invalidInput(`the repository has no branch '${branch}'`, [{ field: "branch", message: "no such branch" }]);
 
-  const commit = await commitInfo(dir, sha).catch((error: unknown) => {
-    throw invalidInput(`commit ${sha} is not in the repository`, [{ field: "sha", message: error instanceof Error ? error.message : String(error) }]);
-  });
+  read ??= await readCommit(dir, sha);
+  // Without a quick read (no slipway.yaml, a commit that is not there), each piece on its own, for its precise error.
+  const commit =
+    read?.commit ??
+    (await commitInfo(dir, sha).catch((error: unknown) => {
+      throw invalidInput(`commit ${sha} is not in the repository`, [{ field: "sha", message: error instanceof Error ? error.message : String(error) }]);
+    }));
   const author = `${commit.author_name} <${commit.author_email}>`;
-  const base = { serviceId: request.service.id, trigger: request.trigger, branch, sha: commit.sha, message: commit.message, author, gitDescribe: await describe(dir, commit.sha).catch(() => null) };
+  const gitDescribe = read ? read.describe : await describe(dir, commit.sha).catch(() => null);
+  const base = { serviceId: request.service.id, trigger: request.trigger, branch, sha: commit.sha, message: commit.message, author, gitDescribe };
 
   let pipeline: Pipeline;
   let jobs: NewJob[];
   try {
-    pipeline = await pipelineAt(dir, commit.sha);
+    pipeline = read ? pipelineOf(read.manifest, commit.sha) : await pipelineAt(dir, commit.sha);
     jobs = await expandJobs(deps.db, dir, commit.sha, request.service.id, pipeline);
   } catch (error) {
     if (!(error instanceof SlipwayError) || request.trigger === "manual") throw error;
@@ -86,6 +95,10 @@ export async function startRun(deps: RunStartDeps, actor: ActorContext, request:
 export async function pipelineAt(dir: string, sha: string): Promise<Pipeline> {
   const text = await readFileAt(dir, sha, "slipway.yaml");
   if (text === null) throw invalidInput(`there is no slipway.yaml at the root of ${sha.slice(0, 12)}`, [{ field: "slipway.yaml", message: "missing" }]);
+  return pipelineOf(text, sha);
+}
+
+function pipelineOf(text: string, sha: string): Pipeline {
   const { pipeline } = parseSlipwayFile(text, `slipway.yaml@${sha.slice(0, 12)}`);
   if (!pipeline) throw invalidInput(`slipway.yaml at ${sha.slice(0, 12)} has no jobs`, [{ field: "slipway.yaml jobs", message: "add a jobs section to build this service" }]);
   return pipeline;
@@ -113,4 +126,28 @@ async function expandJobs(db: Kysely<Database>, dir: string, sha: string, servic
     split.shards.forEach((shard, index) => rows.push({ ...common, shardIndex: index, shardTotal: shards, testFiles: shard.files }));
   }
   return rows;
+}
+
+const FIELD = "\x1f";
+const END = "\x1e\n";
+// What commitInfo and describe (src/git/mirror.ts) give, in one format: `git describe --tags
+// --always`, deploy/* tags left out, is %(describe) with %h when no tag is reachable.
+const FORMAT = ["%H", "%an", "%ae", "%ct", "%s", "%h", "%(describe:tags=true,exclude=deploy/*)"].join("%x1f") + "%x1e";
+
+/**
+ * The commit's details, its `git describe` and its slipway.yaml, read by a single git command
+ * (`git show` of the commit and of the file); undefined when that fails (no such commit, no
+ * slipway.yaml, an unusual sha), so that the caller asks each question on its own.
+ */
+async function readCommit(dir: string, sha: string): Promise<{ commit: CommitInfo; describe: string; manifest: string } | undefined> {
+  if (!/^[0-9a-f]{4,64}$/i.test(sha)) return undefined;
+  const output = await git(["show", "--no-patch", `--format=${FORMAT}`, `${sha}^{commit}`, `${sha}:slipway.yaml`], { cwd: dir }).catch(() => undefined);
+  if (!output) return undefined;
+  const end = output.stdout.indexOf(END);
+  if (end === -1) return undefined;
+  const [full = "", author_name = "", author_email = "", seconds = "0", message = "", short = "", described = ""] = output.stdout.subarray(0, end).toString("utf8").split(FIELD);
+  const manifest = output.stdout.subarray(end + END.length).toString("utf8");
+  // A git older than 2.35 leaves the %(describe:...) placeholder as it is.
+  const description = described.startsWith("%(") ? await describe(dir, full).catch(() => short) : described || short;
+  return { commit: { sha: full, author_name, author_email, message, committed_at: Number(seconds) * 1000 }, describe: description, manifest };
 }

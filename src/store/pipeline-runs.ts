@@ -124,6 +124,15 @@ export async function jobsOfRun(db: Kysely<Database>, runId: string): Promise<Pi
   return db.selectFrom("pipeline_jobs").selectAll().where("run_id", "=", runId).orderBy("job_key").orderBy("shard_index").execute();
 }
 
+/** The jobs of each of these runs (in jobsOfRun's order), read in one query. */
+export async function jobsOfRuns(db: Kysely<Database>, runIds: readonly string[]): Promise<Map<string, PipelineJobsTable[]>> {
+  const byRun = new Map<string, PipelineJobsTable[]>(runIds.map((id) => [id, []]));
+  if (runIds.length === 0) return byRun;
+  const rows = await db.selectFrom("pipeline_jobs").selectAll().where("run_id", "in", runIds).orderBy("run_id").orderBy("job_key").orderBy("shard_index").execute();
+  for (const row of rows) byRun.get(row.run_id)?.push(row);
+  return byRun;
+}
+
 /** Running jobs across all runs (including cancelled runs whose runner must still stop). */
 export async function runningJobs(db: Kysely<Database>): Promise<PipelineJobsTable[]> {
   return db.selectFrom("pipeline_jobs").selectAll().where("state", "=", "running").execute();

@@ -3,6 +3,7 @@
 //   clean checkout of job.sha in the slot's workspace (slot.ts) -> unpack inputs -> steps, in order -> tests (when the
 //   job has a tests section and the steps succeeded) -> kept paths and package (when everything
 //   succeeded) -> kill what the commands left running -> ship every log line -> /finish
+//   (the last two while the runner's slot claims and starts its next job: see execute())
 //
 // Steps: a failing step fails the job and the steps after it are `skipped`. The tests command's
 // output is logged as step <number of steps> (one past the last step), but the tests are not a
@@ -69,6 +70,8 @@ export class JobExecution {
   readonly #timer = new PhaseTimer();
   #workspace = "";
   #mirror = "";
+  /** Where the job's tarballs are written, once it has some. */
+  #out: string | undefined;
   #deadline = 0;
 
   constructor(job: RunnerJob, deps: JobDeps) {
@@ -111,6 +114,15 @@ export class JobExecution {
 
   /** Runs the job to its end and sends /finish; resolves with what was sent (or could not be). */
   async run(): Promise<JobFinish> {
+    return (await this.execute()).delivered;
+  }
+
+  /**
+   * Runs the job's work, then hands its result over: resolves once the job's commands are over
+   * and its workspace is no longer used, with `delivered`, which settles once the last log lines
+   * and /finish have been sent (or given up). The runner's slot claims its next job meanwhile.
+   */
+  async execute(): Promise<{ delivered: Promise<JobFinish> }> {
     const started = this.#now();
     this.#deadline = started + this.job.timeout_ms;
     const timeout = setTimeout(() => this.stop("failed", `the job timed out after ${seconds(this.job.timeout_ms)}`), Math.min(this.job.timeout_ms, MAX_TIMER_MS));
@@ -124,18 +136,19 @@ export class JobExecution {
       clearTimeout(timeout);
     }
     await reapProcesses({ name: "SLIPWAY_JOB_ID", value: this.job.id }, this.#commands);
+    if (this.#out) await rm(this.#out, { recursive: true, force: true });
     this.#timer.lap("reap");
     const outcome: Outcome = this.#stopped?.outcome ?? (failure === null ? "succeeded" : "failed");
     const reason = this.#stopped?.reason ?? (failure === null ? null : maskSecrets(failure, this.job.secrets));
     for (const step of this.steps) if (step.state === "pending") step.state = "skipped";
     this.#system(`job ${outcome}${reason ? `: ${reason}` : ""} (${seconds(this.#now() - started)})`);
     const body: JobFinish = { host_id: this.#d.hostId(), attempt: this.job.attempt, outcome, reason: reason?.slice(0, 2000) ?? null, steps: this.steps.map((s) => ({ ...s })), ...this.#result };
-    await this.#deliver(body);
-    this.#timer.lap("deliver");
-    await rm(join(this.#d.layout.out, safeName(this.job.id)), { recursive: true, force: true });
-    this.#timer.lap("cleanup");
-    this.#log.debug({ phases_ms: this.#timer.summary(), outcome }, "job timings");
-    return body;
+    const delivered = this.#deliver(body).then(() => {
+      this.#timer.lap("deliver");
+      this.#log.debug({ phases_ms: this.#timer.summary(), outcome }, "job timings");
+      return body;
+    });
+    return { delivered };
   }
 
   /** The job's work; resolves with why it failed, or null. */
@@ -163,7 +176,9 @@ export class JobExecution {
       this.#timer.lap("tests");
       if (failedTests !== null || this.#stop.signal.aborted) return failedTests;
     }
+    if (job.artifacts.length === 0 && !job.package) return null;
     const out = join(this.#d.layout.out, safeName(job.id));
+    this.#out = out;
     await mkdir(out, { recursive: true });
     const kept = await keptTarball(this.#workspace, job.artifacts, join(out, "kept.tar.gz"));
     if (kept) this.#result.kept = await this.#upload(kept, "kept paths");

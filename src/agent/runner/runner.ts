@@ -1,5 +1,6 @@
 // The runner half of `slipway agent --runner`: each of `slots` loops long-polls the server for a
-// job this runner's labels match (POST /runner/claim), runs it (job.ts), and claims the next.
+// job this runner's labels match (POST /runner/claim), runs it (job.ts) in the slot's workspace
+// (slot.ts), and claims the next one while the last one's result is still on its way to the server.
 // A failed claim backs off (0.5 s doubling to 4 s, with jitter) as the host loop does; a claim
 // answered 404 means the server no longer knows this host, so the agent registers again.
 //
@@ -8,6 +9,7 @@
 // A job claimed by a request the stop interrupted is not lost: the server sees its runner silent
 // and retries it (or fails it) as the job's `retry` says.
 import { AgentHttpError } from "../client.ts";
+import type { JobFinish } from "../../contracts/runner.ts";
 import type { Logger } from "../logger.ts";
 import type { RunnerClient } from "./client.ts";
 import { JobExecution, type JobDeps } from "./job.ts";
@@ -42,7 +44,10 @@ export class Runner {
   readonly #layout: RunnerLayout;
   readonly #locks = new MirrorLocks();
   readonly #stopping = new AbortController();
+  /** Jobs claimed and not yet finished (delivering their result included). */
   readonly #active = new Map<string, JobExecution>();
+  /** Results of finished jobs on their way to the server. */
+  readonly #delivering = new Set<Promise<void>>();
   #loops: Promise<void>[] = [];
   readonly #slots: WorkspaceSlot[];
 
@@ -69,13 +74,15 @@ export class Runner {
     if (this.#stopping.signal.aborted) return;
     this.#stopping.abort();
     const loops = Promise.all(this.#loops);
+    const everything = loops.then(() => Promise.all(this.#delivering));
     if (this.#active.size > 0) this.#d.logger.info({ jobs: this.#active.size, grace_ms: this.#o.stopGraceMs }, "runner stopping: letting the running jobs finish");
-    if (await finishesWithin(loops, this.#o.stopGraceMs)) return;
+    if (await finishesWithin(everything, this.#o.stopGraceMs)) return;
     for (const job of this.#active.values()) {
       job.giveUpAfter(CANCEL_REPORT_MS);
+      // A job already delivering its result keeps the outcome it had.
       job.stop("cancelled", `the runner is stopping and the job did not finish within ${Math.round(this.#o.stopGraceMs / 1000)} s`);
     }
-    await loops;
+    await everything;
   }
 
   async #claimLoop(slot: number, workspace: WorkspaceSlot): Promise<void> {
@@ -102,19 +109,28 @@ export class Runner {
     }
   }
 
+  /** Runs the job; returns once the slot is free again, its result still on its way to the server (tracked in #delivering). */
   async #execute(execution: JobExecution): Promise<void> {
     const { job } = execution;
     const log = this.#d.logger.child({ job_id: job.id, job: job.job, run: job.run_number, attempt: job.attempt });
     this.#active.set(job.id, execution);
     log.info("job claimed");
+    let delivered: Promise<JobFinish>;
     try {
-      const finish = await execution.run();
-      log.info({ outcome: finish.outcome, reason: finish.reason }, "job finished");
+      ({ delivered } = await execution.execute());
     } catch (error) {
       log.error({ err: error }, "the job could not be run");
-    } finally {
       this.#active.delete(job.id);
+      return;
     }
+    const delivery: Promise<void> = delivered
+      .then((finish) => log.info({ outcome: finish.outcome, reason: finish.reason }, "job finished"))
+      .catch((error: unknown) => log.error({ err: error }, "the job's result could not be sent"))
+      .finally(() => {
+        this.#active.delete(job.id);
+        this.#delivering.delete(delivery);
+      });
+    this.#delivering.add(delivery);
   }
 }
 
