@@ -11,8 +11,9 @@
 //             results picked by their host label (which the expression must keep)
 //
 // increase() extrapolates to the window's edges, so counts are rounded to whole numbers.
-import type { MetricKind, MetricSpec, PrometheusSettings } from "../core/analysis/spec.ts";
+import type { MetricSpec, PrometheusSettings } from "../core/analysis/spec.ts";
 import { kindOf } from "../core/analysis/spec.ts";
+import { emptyEvidence } from "../core/analysis/evidence.ts";
 import type { Evidence } from "../core/analysis/types.ts";
 import { invalidInput } from "../core/errors.ts";
 import { bucketBound, type Labels } from "../core/metrics/exposition.ts";
@@ -173,13 +174,3 @@ function byTime(series: readonly { labels: Labels; points: [number, number][] }[
   return out;
 }
 
-function emptyEvidence(kind: MetricKind): Evidence {
-  switch (kind) {
-    case "ratio":
-      return { kind, numerator: 0, denominator: 0 };
-    case "quantile":
-      return { kind, bounds: [], counts: [] };
-    case "value":
-      return { kind, values: [] };
-  }
-}
