@@ -106,7 +106,7 @@ export class Agent {
     this.#releases = new ReleaseCache({ source: this.#client, downloadsDir: join(options.dataDir, "downloads"), now: this.#now, logger: this.#log });
     const shared = { dataDir: options.dataDir, address: options.address, hostName: options.name, baseEnv: this.#env, releases: this.#releases, now: this.#now };
     this.#tasks = new TaskRunner({ ...shared, logger: this.#log, onChange: () => this.#scheduleReport() });
-    const targets = () => [...this.#services.values()].flatMap((r) => metricTargetOf(r, options.address) ?? []);
+    const targets = () => [...this.#services.values()].flatMap((r) => metricTargetOf(r, options.address, this.#env) ?? []);
     this.#metrics = new MetricsScraper({ targets, send: metricsSender(this.#client.http, () => this.#hostId), logger: this.#log, now: this.#now });
   }
 

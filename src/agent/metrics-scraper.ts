@@ -1,7 +1,7 @@
 // Scrapes the services' Prometheus endpoints and ships the samples to the server
 // (POST /api/v1/agent/metrics), for the canary judge's scrape provider.
 //
-//   every tick (250 ms): for each running service whose release has run.metrics and run.port,
+//   every tick (250 ms): for each running service whose release has run.metrics and a port,
 //     when its metrics_interval has passed: GET http://<address>:<port><run.metrics> -> parse ->
 //     keep the series its deploy.analysis metrics read (all of them without an analysis), at most
 //     1,000 -> buffer
@@ -192,14 +192,24 @@ export function metricsSender(http: ServerHttp, hostId: () => string | undefined
   };
 }
 
-/** What a running service's release says to scrape, if anything. */
-export function metricTargetOf(service: { serviceId: string | null; service: string; process: { current: { release: { id: string }; manifest: ServiceManifest } | undefined; runs(releaseId: string): boolean } }, address: string): MetricTarget | undefined {
+/**
+ * What a running service's release says to scrape, if anything: run.metrics on run.port, or,
+ * without run.port, on the PORT the service's environment gives it (run.env, then the agent's
+ * own environment, which the service inherits: hosts that share an address each get their own).
+ */
+export function metricTargetOf(service: { serviceId: string | null; service: string; process: { current: { release: { id: string }; manifest: ServiceManifest } | undefined; runs(releaseId: string): boolean } }, address: string, env: NodeJS.ProcessEnv = {}): MetricTarget | undefined {
   const current = service.process.current;
   if (!service.serviceId || !current) return undefined;
   const { run } = current.manifest;
-  if (run.metrics === undefined || run.port === undefined || !service.process.runs(current.release.id)) return undefined;
+  const port = run.port ?? portOf(run.env.PORT ?? env.PORT);
+  if (run.metrics === undefined || port === undefined || !service.process.runs(current.release.id)) return undefined;
   const host = address.includes(":") ? `[${address}]` : address;
-  return { serviceId: service.serviceId, service: service.service, releaseId: current.release.id, url: `http://${host}:${run.port}${run.metrics}`, intervalMs: run.metrics_interval, keep: seriesToKeep(current.manifest) };
+  return { serviceId: service.serviceId, service: service.service, releaseId: current.release.id, url: `http://${host}:${port}${run.metrics}`, intervalMs: run.metrics_interval, keep: seriesToKeep(current.manifest) };
+}
+
+function portOf(text: string | undefined): number | undefined {
+  const port = Number(text);
+  return text && Number.isInteger(port) && port > 0 && port <= 65535 ? port : undefined;
 }
 
 const keepCache = new WeakMap<object, readonly SeriesSelector[] | undefined>();

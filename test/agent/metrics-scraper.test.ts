@@ -159,6 +159,9 @@ describe("metrics scraper", () => {
     assert.equal(metricTargetOf(running(plain, false), "10.0.0.5"), undefined, "not while it does not run");
     assert.equal(metricTargetOf(running(ServiceManifest.parse({ run: { start: "x", port: 1 } })), "10.0.0.5"), undefined, "no run.metrics");
     assert.equal(metricTargetOf(running(ServiceManifest.parse({ run: { start: "x", metrics: "/m" } })), "10.0.0.5"), undefined, "no port");
+    assert.equal(metricTargetOf(running(ServiceManifest.parse({ run: { start: "x", metrics: "/m" } })), "127.0.0.1", { PORT: "7312" })?.url, "http://127.0.0.1:7312/m", "without run.port, the PORT the service inherits from the agent");
+    assert.equal(metricTargetOf(running(ServiceManifest.parse({ run: { start: "x", metrics: "/m", env: { PORT: 9000 } } })), "127.0.0.1", { PORT: "7312" })?.url, "http://127.0.0.1:9000/m", "run.env's PORT before the agent's");
+    assert.equal(metricTargetOf(running(ServiceManifest.parse({ run: { start: "x", metrics: "/m" } })), "127.0.0.1", { PORT: "http" }), undefined, "a PORT that is no port");
     const withAnalyses = manifest({
       analysis: { metrics: [{ name: "mem", value: { query: "process_resident_memory_bytes" } }, { name: "cpu", value: { query: "sum(rate(cpu[1m]))" } }] },
       environments: { production: { analysis: { metrics: [{ name: "errors", ratio: { numerator: 'req_total{status="500"}', denominator: "req_total" } }] } } },
