@@ -1,6 +1,6 @@
 // `slipway up`: the embedded mode in one command — the server on SQLite in --data-dir, a few
 // real local hosts and two runners (`slipway agent` processes), optionally with the demo pushed
-// through its pipeline to production (src/up/).
+// through its pipeline to production under traffic, a bad release included (src/up/).
 import type { Command } from "commander";
 import { z } from "zod";
 import { invalidInput } from "../core/errors.ts";
@@ -29,7 +29,7 @@ export function registerUpCommand(program: Command): void {
     .option("--runners <n>", "how many local runners (slipway agent --runner-only processes) run pipeline jobs", "2")
     .option("--poll-interval <duration>", "how often the server polls each service's repository for pushes (default 2s with --demo, else 60s)")
     .option("--port <port>", "the server's port on 127.0.0.1 (0: any free port)", "7300")
-    .option("--demo", "also commit the demo service (examples/demo) to a git repository in --data-dir, twice: each push is built, tested, released and deployed to staging, then production")
+    .option("--demo", "also commit the demo service (examples/demo) to a git repository in --data-dir, three times, with traffic to every host: each push is built, tested, released and deployed to staging, then to production as a canary, which rolls the third, a bad release, back by itself")
     .option("--demo-port <port>", "the port the demo service listens on, on each host's address", "7310")
     .option("--log-level <level>", "the server's log level (logs go to <data-dir>/logs/)", "info")
     .option("--json", "print one JSON line with the URL, the admin token and the hosts once ready (and one when the demo is done)")

@@ -94,16 +94,22 @@ export async function followPipeline(c: FollowContext, sha: string): Promise<Run
   return { ...run, release: run.release };
 }
 
+/** What the demo expects of a deployment: that it succeeds, or that its canary rolls it back. */
+export type Expected = "succeeded" | "rolled_back";
+
 /**
  * The deployment of `version` to `environment`: started by the server when the environment is
- * automatic (waited for), by the demo itself otherwise; followed unless it already succeeded.
+ * automatic (waited for), by the demo itself otherwise; followed unless it already ended as
+ * expected. Resolves with the deployment once it ended as `expected`; anything else (a pause
+ * included: the demo would wait for a person) stops the demo, saying why.
  */
-export async function followDeploymentTo(c: FollowContext, environment: Environment, version: string): Promise<void> {
+export async function followDeploymentTo(c: FollowContext, environment: Environment, version: string, expected: Expected = "succeeded"): Promise<Deployment> {
   const find = async () => (await c.deployments.list(c.service, environment.name, 100)).filter((d) => d.kind === "deploy" && d.release.version === version);
   const earlier = await find();
-  if (earlier.some((d) => d.state === "succeeded")) {
-    c.out.write(`${c.service} ${version} was already deployed to ${environment.name}; skipped.\n`);
-    return;
+  const done = earlier.find((d) => d.state === expected);
+  if (done) {
+    c.out.write(expected === "succeeded" ? `${c.service} ${version} was already deployed to ${environment.name}; skipped.\n` : `${c.service} ${version} was already rolled back in ${environment.name}; skipped.\n`);
+    return c.deployments.get(done.id);
   }
   let id = earlier.find((d) => !isFinal(d.state))?.id;
   let how = environment.auto ? `Slipway deploys ${c.service} ${version} to ${environment.name} by itself (automatic environment)` : `Following the deployment of ${c.service} ${version} to ${environment.name}`;
@@ -123,10 +129,17 @@ export async function followDeploymentTo(c: FollowContext, environment: Environm
   const ticker = c.tty ? setInterval(() => view.tick(), 1000) : undefined;
   let final: Deployment;
   try {
-    final = await followDeployment(c.deployments, id, (d) => view.update(d), { signal: c.signal, pollMs: 1000 });
+    final = await followDeployment(c.deployments, id, (d) => view.update(d), { signal: c.signal, pollMs: 1000, until: (d) => isFinal(d.state) || d.state === "paused" });
   } finally {
     clearInterval(ticker);
   }
   view.finish(final);
-  if (final.state !== "succeeded") throw new SlipwayError("conflict", `the demo stopped: deployment ${final.id} of ${version} to ${environment.name} ${final.state.replace("_", " ")}: ${failureReason(final)}`);
+  if (final.state === expected) return final;
+  const where = `deployment ${final.id} of ${version} to ${environment.name}`;
+  if (final.state === "paused") throw new SlipwayError("conflict", `the demo stopped: ${where} is paused: ${failureReason(final)}. Go on with: slipway deployment resume ${final.id}, or undo it with: slipway deployment rollback ${final.id}`);
+  if (expected === "rolled_back" && final.state === "succeeded") {
+    const passed = [...final.events].reverse().find((e) => e.reason.startsWith("analysis of "));
+    throw new SlipwayError("conflict", `the demo stopped: its canary did not catch the bad release, and ${where} succeeded${passed ? `: ${passed.reason}` : ""}`);
+  }
+  throw new SlipwayError("conflict", `the demo stopped: ${where} ${final.state.replace("_", " ")}: ${failureReason(final)}`);
 }

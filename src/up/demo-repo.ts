@@ -1,10 +1,12 @@
 // The demo's git repository: <data-dir>/demo-repo, a working repository on branch main that
 // Slipway polls like any other (a local path is a repository URL). `slipway up --demo` makes
-// two commits to it, and nothing else: the pipeline in its slipway.yaml does the rest.
+// three commits to it, and nothing else: the pipeline in its slipway.yaml does the rest.
 //
 //   step 1  "The demo service, with its pipeline": examples/demo (server.js, its tests,
 //           slipway.yaml with this start's port)
 //   step 2  "v2: a new greeting": the message GET / answers changes
+//   step 3  "v3: a bad release": run.env sets DEMO_ERROR_RATE, so one GET / in ten answers 500;
+//           its health check passes, and only the production canary's metrics can catch it
 //
 // Each demo commit carries a `Slipway-Demo: <step>` trailer, so a later start finds the steps
 // already made (whatever a person committed in between) and does not make them again.
@@ -13,6 +15,8 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseDocument } from "yaml";
 import { SlipwayError } from "../core/errors.ts";
+import { parseSlipwayFile } from "../core/manifest/parse.ts";
+import { rolloutFor } from "../core/manifest/schema.ts";
 import { gitText } from "../git/exec.ts";
 
 export const DEMO_SOURCE = join(import.meta.dirname, "..", "..", "examples", "demo");
@@ -23,6 +27,8 @@ const TRAILER = "Slipway-Demo";
 // What GET / answers before and after step 2, which changes this line of server.js.
 export const DEMO_MESSAGES = ["Hello from the Slipway demo", "Hello again from the Slipway demo: v2, shipped by a git push"] as const;
 const messageLine = (message: string) => `const MESSAGE = ${JSON.stringify(message)};`;
+/** The share of GET / that step 3's release answers 500 (DEMO_ERROR_RATE). */
+export const DEMO_BAD_ERROR_RATE = "0.1";
 
 export interface DemoStep {
   step: number;
@@ -30,6 +36,8 @@ export interface DemoStep {
   title: string;
   /** Why the commit is made, for the commit message and the terminal. */
   body: string;
+  /** What its release should come to in production: live, or rolled back by the canary. */
+  expect: "live" | "rolled_back";
   /** Writes the step's files into the working tree; returns the paths to commit. */
   apply(dir: string, options: ManifestOptions): Promise<string[]>;
 }
@@ -40,13 +48,15 @@ export interface ManifestOptions {
   sharedAddress: boolean;
 }
 
-/** examples/demo/slipway.yaml with this run's port (or, on a shared address, no port and a command health check). */
+/**
+ * examples/demo/slipway.yaml with this run's port, or, on a shared address, no port and a command
+ * health check (the agents then scrape run.metrics on the PORT each host gives its services).
+ */
 export function demoManifest(text: string, options: ManifestOptions): string {
   const doc = parseDocument(text);
   if (options.sharedAddress) {
     doc.deleteIn(["run", "port"]);
     doc.setIn(["run", "health"], doc.createNode({ command: "node healthcheck.js", interval: "2s", timeout: "2s", start_period: "20s" }));
-    doc.deleteIn(["run", "metrics"]);
   } else {
     doc.setIn(["run", "port"], options.port);
   }
@@ -69,6 +79,7 @@ export const DEMO_STEPS: readonly DemoStep[] = [
   {
     step: 1,
     title: "The demo service, with its pipeline",
+    expect: "live",
     body: "server.js, its tests, and a slipway.yaml whose pipeline builds, tests (split across two runners) and packages every push to main.",
     async apply(dir, options) {
       const files = await sourceFiles();
@@ -84,6 +95,7 @@ export const DEMO_STEPS: readonly DemoStep[] = [
   {
     step: 2,
     title: "v2: a new greeting",
+    expect: "live",
     body: "GET / answers a new message: a change anyone can see once it is live.",
     async apply(dir) {
       const path = join(dir, "server.js");
@@ -92,6 +104,25 @@ export const DEMO_STEPS: readonly DemoStep[] = [
       if (!text.includes(messageLine(before))) throw new SlipwayError("conflict", `the demo's second commit changes the line '${messageLine(before)}' of ${path}, which is no longer there`);
       await writeFile(path, text.replace(messageLine(before), messageLine(after)));
       return ["server.js"];
+    },
+  },
+  {
+    step: 3,
+    title: "v3: a bad release",
+    body: `run.env sets DEMO_ERROR_RATE: "${DEMO_BAD_ERROR_RATE}" in slipway.yaml: one GET / in ten answers 500. Its health check still passes; only the production canary's metrics can tell.`,
+    expect: "rolled_back",
+    async apply(dir) {
+      const path = join(dir, "slipway.yaml");
+      const text = await readFile(path, "utf8");
+      const production = parseSlipwayFile(text).manifest?.deploy;
+      const rollout = production ? rolloutFor(production, "production") : undefined;
+      if (rollout?.strategy !== "canary" || !rollout.analysis) {
+        throw new SlipwayError("conflict", `the demo's third commit is a bad release for the production canary to catch, but ${path} does not deploy production as a canary with a deploy.analysis (made by an earlier Slipway, or changed since); start with a new --data-dir`);
+      }
+      const doc = parseDocument(text);
+      doc.setIn(["run", "env", "DEMO_ERROR_RATE"], DEMO_BAD_ERROR_RATE);
+      await writeFile(path, doc.toString());
+      return ["slipway.yaml"];
     },
   },
 ];

@@ -1,13 +1,15 @@
 // `slipway up`: the embedded mode in one command. The server runs in this process on SQLite in
 // the data dir; N real `slipway agent` processes are its hosts, and M more (--runner-only) its
 // runners; the person gets a dashboard URL and an admin token. With --demo it also pushes the
-// demo service through its pipeline to production (demo.ts).
+// demo service through its pipeline to production (demo.ts), under steady traffic (traffic.ts)
+// for its canaries to be judged by.
 //
 //   start: lock the data dir -> server (migrate, bootstrap on first start) -> tokens -> agents
-//          (wait until each registered) -> print how to connect -> [demo] -> run until a signal
-//   stop (SIGINT, SIGTERM, SIGHUP): stop the demo -> SIGTERM the agents, which stop their
-//          services -> close the server -> release the lock -> exit 0. A second signal kills
-//          the agents at once and exits 1.
+//          (wait until each registered) -> print how to connect -> [traffic, demo] -> run until
+//          a signal
+//   stop (SIGINT, SIGTERM, SIGHUP): stop the demo and the traffic -> SIGTERM the agents, which
+//          stop their services -> close the server -> release the lock -> exit 0. A second
+//          signal kills the agents at once and exits 1.
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
@@ -23,6 +25,10 @@ import { DEMO_SERVICE, demoRepoDir, runDemo } from "./demo.ts";
 import { DEMO_MESSAGES } from "./demo-repo.ts";
 import { canBind, hostUrl, LocalHosts, planHosts, planRunners, type HostPlan } from "./hosts.ts";
 import { lockUpDir, openSession } from "./session.ts";
+import { TrafficGenerator } from "./traffic.ts";
+
+/** Requests per second `up --demo` sends to each host: enough for a 20 s canary step to tell 10% errors from none. */
+export const DEMO_TRAFFIC_RATE = 20;
 
 export interface UpOptions {
   dataDir: string;
@@ -97,10 +103,12 @@ export async function runUp(options: UpOptions): Promise<void> {
 
   let server: RunningServer | undefined;
   let hosts: LocalHosts | undefined;
+  let traffic: TrafficGenerator | undefined;
   const demoStop = new AbortController();
   let stopping: Promise<void> | undefined;
   const shutdown = async () => {
     demoStop.abort();
+    traffic?.stop();
     await hosts?.stop();
     await server?.close();
     await unlock();
@@ -165,11 +173,21 @@ export async function runUp(options: UpOptions): Promise<void> {
   }
   if (!options.demo) return;
   try {
+    traffic = await startTraffic(started, options.demoPort, say);
     await demo(options, started, { startedAt, notes, signal: demoStop.signal });
   } catch (error) {
     // The demo failing leaves the platform running, to look at what went wrong.
     if (!stopping) say(`\n${(error as Error).message}\nSlipway keeps running; look with: slipway status ${DEMO_SERVICE}`);
   }
+}
+
+/** GET / on every host (staging and production) DEMO_TRAFFIC_RATE times a second, until `up` stops. */
+async function startTraffic(started: Started, port: number, say: (line: string) => void): Promise<TrafficGenerator> {
+  const targets = started.plans.filter((h) => !h.runner).map((h) => `${hostUrl(h, port)}/`);
+  const traffic = new TrafficGenerator({ targets: () => targets, rate: DEMO_TRAFFIC_RATE });
+  await traffic.start();
+  say(`Traffic: ${DEMO_TRAFFIC_RATE} requests a second to GET / on each of the ${targets.length} hosts, for as long as up runs: what the production canary is judged by.`);
+  return traffic;
 }
 
 /** Whether the trigger loop has polled the service's repository once (it runs in this process). */
@@ -197,25 +215,36 @@ async function demo(options: UpOptions, started: Started, context: { startedAt: 
     signal: context.signal,
   });
   if (context.signal.aborted) return;
-  // What production runs now: the demo's last release, or a later one a person pushed.
+  // What production runs now: the demo's last good release, or a later one a person pushed.
   const live = (await deployments.status(DEMO_SERVICE)).environments.find((e) => e.name === "production")?.live?.version ?? outcome.version;
   const urls = started.plans.filter((h) => !h.runner && h.labels.env === "production").map((h) => `${hostUrl(h, options.demoPort)}/`);
   const seconds = Math.round((Date.now() - context.startedAt) / 1000);
-  const runUrl = `${started.server.url}/runs/${outcome.runId}`;
-  if (options.json) process.stdout.write(JSON.stringify({ demo: { service: DEMO_SERVICE, version: live, environment: "production", urls, seconds, repository: repoDir, run_url: runUrl } }) + "\n");
+  const server = started.server.url;
+  const runUrl = `${server}/runs/${outcome.runId}`;
+  const { caught } = outcome;
+  const caughtUrl = caught ? `${server}/deployments/${encodeURIComponent(caught.deploymentId)}` : undefined;
+  if (options.json) {
+    const bad = caught && { version: caught.version, environment: caught.environment, state: "rolled_back", reason: caught.reason, hosts: caught.hosts, deployment_id: caught.deploymentId, deployment_url: caughtUrl };
+    process.stdout.write(JSON.stringify({ demo: { service: DEMO_SERVICE, version: live, environment: "production", urls, seconds, repository: repoDir, run_url: runUrl, rolled_back: bad ?? null } }) + "\n");
+  }
   notes.write(
     [
       "",
-      `Demo ready after ${seconds} s: production runs ${DEMO_SERVICE} ${live} on`,
+      `Demo done after ${seconds} s: production runs ${DEMO_SERVICE} ${live} on`,
       ...urls.map((u) => `  ${u}`),
       "",
-      `Two commits, and nothing else, brought it there: each push was built, tested on two runners,`,
-      `released, and deployed to staging, then production. On the dashboard:`,
+      `Three commits, and nothing else: each push was built, tested on two runners, released, and`,
+      `deployed to staging, then to production as a canary judged by its metrics under live traffic.`,
+      ...(caught ? [`The third, a bad release, was caught by the canary and rolled back by itself:`, `  ${caught.reason}`] : []),
+      `On the dashboard:`,
+      ...(caughtUrl ? [`  ${caughtUrl}   (the rolled-back canary: its verdict, canary and baseline charts)`] : []),
       `  ${runUrl}   (the last run: its jobs, logs and tests)`,
-      `  ${started.server.url}/services/${DEMO_SERVICE}   (what is live where, and each deployment)`,
+      `  ${server}/services/${DEMO_SERVICE}   (what is live where, and each deployment)`,
       "",
-      "Try:",
+      `The traffic goes on (${DEMO_TRAFFIC_RATE} requests a second to each host) until Ctrl-C. Try:`,
       `  curl ${urls[0] ?? ""}${live === outcome.version ? `   # "message": "${DEMO_MESSAGES[1]}"` : ""}`,
+      ...(caught ? [`  slipway deployment show ${caught.deploymentId}   # the verdict, metric by metric`] : []),
+      ...(caught ? [`  cd ${display(repoDir)} && git revert --no-edit HEAD   # undo the bad release: the fix passes its canary and ships`] : []),
       `  cd ${display(repoDir)} && $EDITOR server.js && git commit -am "my change"   # and watch it ship`,
       `  slipway status ${DEMO_SERVICE}`,
       `  slipway rollback ${DEMO_SERVICE} --env production --wait`,
