@@ -4,17 +4,15 @@
 // rolled back during its first canary step, by itself; a release identical to the baseline is
 // promoted to every host.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { TrafficGenerator } from "../src/up/traffic.ts";
 import type { Api } from "./support/api.ts";
-import { buildArtifact } from "./support/artifact.ts";
+import { DEMO_DIR, canaryManifest, uploadRelease } from "./support/canary.ts";
 import { Fleet, served } from "./support/fleet.ts";
 import { skipWithoutPrometheus, startPrometheus, type RunningPrometheus } from "./support/prometheus.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 import { waitFor } from "./support/wait.ts";
 
-const DEMO_DIR = join(import.meta.dirname, "..", "examples", "demo");
 const PORT = 20_000 + Math.floor(Math.random() * 20_000);
 let t: TestServer;
 let fleet: Fleet;
@@ -22,37 +20,8 @@ let api: Api;
 let traffic: TrafficGenerator;
 let prometheus: RunningPrometheus | undefined;
 
-/** The demo service with the given error rate, rolled out as a canary judged on its error ratio. */
-export const canaryManifest = (port: number, errorRate: number, analysisExtra = "") => `
-run:
-  start: node server.js
-  port: ${port}
-  env: { DEMO_ERROR_RATE: "${errorRate}" }
-  health: { http: /healthz, interval: 1s, start_interval: 100ms, timeout: 1s, start_period: 10s }
-  metrics: /metrics
-  metrics_interval: 500ms
-deploy:
-  strategy: canary
-  batch_size: 1
-  max_unavailable: 1
-  health_timeout: 30s
-  canary:
-    steps: [{ hosts: 1, analyze: 25s }, { percent: 100 }]
-  analysis:
-    interval: 1s
-    min_samples: 150
-${analysisExtra}    metrics:
-      - name: error ratio
-        ratio: { numerator: 'demo_requests_total{route="/",status="500"}', denominator: 'demo_requests_total{route="/"}' }
-        max_difference: 0.5%
-`;
-
-async function release(version: string, errorRate: number, analysisExtra = ""): Promise<void> {
-  const artifact = await buildArtifact(DEMO_DIR, canaryManifest(PORT, errorRate, analysisExtra), { VERSION: version });
-  assert.equal((await api("PUT", "/api/v1/artifacts", { body: artifact.bytes })).status, 201);
-  const created = await api("POST", "/api/v1/services/shop/releases", { body: { version, artifact_sha256: artifact.sha256 } });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-}
+const release = (version: string, errorRate: number, analysisExtra = "") =>
+  uploadRelease(api, "shop", DEMO_DIR, version, canaryManifest({ port: PORT, errorRate, steps: "[{ hosts: 1, analyze: 25s }, { percent: 100 }]", minSamples: 150, maxDifference: "0.5%", analysisExtra }));
 
 async function deploy(version: string, rollout: Record<string, unknown> = {}): Promise<any> {
   const created = await api("POST", "/api/v1/services/shop/deployments", { body: { version, environment: "production", rollout } });
