@@ -2,9 +2,12 @@
 // (test/support/fake-runner-server.ts) and real git repositories: checkout, steps with their
 // environment and working directories, failure, timeouts, cancellation, logs through a failing
 // server, JUnit tests with re-runs of failed files, kept paths, inputs and the release artifact.
-// Also a runner-only agent: its registration, a claimed job, and a stop that cancels a job.
+// Also a runner-only agent: its registration, a claimed job, and a stop that cancels a job; and
+// a slot that runs its next job while the last one's finish is still on its way.
 import assert from "node:assert/strict";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { list } from "tar";
@@ -348,5 +351,48 @@ describe("runner-only agent", () => {
     const cancelled = fake.finished.get(`job-${jobCount}`);
     assert.equal(cancelled?.outcome, "cancelled");
     assert.match(cancelled?.reason ?? "", /the runner is stopping/);
+  });
+});
+
+describe("runner slot", () => {
+  it("claims and runs its next job while the last one's finish is still on its way", async () => {
+    // Between the agent and the server: holds the first job's /finish until told to let it through.
+    let releaseFinish = () => {};
+    const held = new Promise<void>((resolve) => (releaseFinish = resolve));
+    let heldFinish = "";
+    const proxy = createServer((req, res) => {
+      void (async () => {
+        if (heldFinish && req.url === `/api/v1/runner/jobs/${heldFinish}/finish`) await held;
+        const upstream = httpRequest(new URL(req.url ?? "/", fake.url), { method: req.method, headers: req.headers }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        upstream.once("error", () => res.destroy());
+        req.pipe(upstream);
+      })();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const agent = new Agent(
+      { server: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, token: fake.token, name: "runner-2", labels: { os: "linux" }, address: "127.0.0.1", dataDir: join(root, "agent-2"), stopServicesOnExit: false, runner: { slots: 1, only: true } },
+      { logger: silentLogger() },
+    );
+    try {
+      await agent.start();
+      const first = job({ steps: [step("echo first")] });
+      const second = job({ steps: [step("echo second")] });
+      heldFinish = first.id;
+      fake.queue(first);
+      fake.queue(second);
+      assert.equal((await fake.waitForFinish(second.id)).outcome, "succeeded");
+      assert.equal(fake.finished.has(first.id), false, "the first job's finish is still held");
+      releaseFinish();
+      assert.equal((await fake.waitForFinish(first.id)).outcome, "succeeded");
+      assert.deepEqual(textOf(first.id, 0), ["first"]);
+    } finally {
+      releaseFinish();
+      await agent.stop();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });

@@ -88,6 +88,7 @@ export class Runner {
   async #claimLoop(slot: number, workspace: WorkspaceSlot): Promise<void> {
     const stop = this.#stopping.signal;
     let delay = 500;
+    let delivering: Promise<void> = Promise.resolve();
     while (!stop.aborted) {
       let job;
       try {
@@ -105,12 +106,17 @@ export class Runner {
         delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);
         continue;
       }
-      if (job) await this.#execute(new JobExecution(job, { ...this.#d, server: this.#d.client, layout: this.#layout, locks: this.#locks, slot: workspace }));
+      if (!job) continue;
+      const { delivery } = await this.#execute(new JobExecution(job, { ...this.#d, server: this.#d.client, layout: this.#layout, locks: this.#locks, slot: workspace }));
+      // At most one result per slot on its way: a server that takes claims but not finishes
+      // does not get job after job from this slot.
+      await delivering;
+      delivering = delivery;
     }
   }
 
-  /** Runs the job; returns once the slot is free again, its result still on its way to the server (tracked in #delivering). */
-  async #execute(execution: JobExecution): Promise<void> {
+  /** Runs the job; returns once the slot is free again, with its result's delivery to the server (also in #delivering). */
+  async #execute(execution: JobExecution): Promise<{ delivery: Promise<void> }> {
     const { job } = execution;
     const log = this.#d.logger.child({ job_id: job.id, job: job.job, run: job.run_number, attempt: job.attempt });
     this.#active.set(job.id, execution);
@@ -121,7 +127,7 @@ export class Runner {
     } catch (error) {
       log.error({ err: error }, "the job could not be run");
       this.#active.delete(job.id);
-      return;
+      return { delivery: Promise.resolve() };
     }
     const delivery: Promise<void> = delivered
       .then((finish) => log.info({ outcome: finish.outcome, reason: finish.reason }, "job finished"))
@@ -131,6 +137,7 @@ export class Runner {
         this.#delivering.delete(delivery);
       });
     this.#delivering.add(delivery);
+    return { delivery };
   }
 }
 
