@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
+import { DEMO_BAD_ERROR_RATE } from "../src/up/demo-repo.ts";
 import { served } from "./support/fleet.ts";
 import { runGit } from "./support/git.ts";
 import { spawnJsonLineProcess, type ChildHandle } from "./support/process.ts";
@@ -169,7 +170,7 @@ describe("slipway up", () => {
       // Three commits in the repository, each built by a run its push started, with the tests split across both runners.
       assert.equal(await runGit(demoRepo(), "rev-list", "--count", "main"), "3");
       const shas = (await runGit(demoRepo(), "rev-list", "--reverse", "main")).split("\n");
-      assert.match(await runGit(demoRepo(), "show", "HEAD:slipway.yaml"), /DEMO_ERROR_RATE: "0\.1"/);
+      assert.match(await runGit(demoRepo(), "show", "HEAD:slipway.yaml"), new RegExp(`DEMO_ERROR_RATE: "${DEMO_BAD_ERROR_RATE}"`));
       const runs = (await api(summary, "/services/demo/runs")).items.reverse();
       assert.deepEqual(runs.map((r: any) => [r.sha, r.trigger, r.state, r.release?.version]), [[shas[0], "push", "succeeded", V1], [shas[1], "push", "succeeded", V2], [shas[2], "push", "succeeded", V3]]);
       for (const summaryOfRun of runs) {

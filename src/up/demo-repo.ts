@@ -5,7 +5,7 @@
 //   step 1  "The demo service, with its pipeline": examples/demo (server.js, its tests,
 //           slipway.yaml with this start's port)
 //   step 2  "v2: a new greeting": the message GET / answers changes
-//   step 3  "v3: a bad release": run.env sets DEMO_ERROR_RATE, so one GET / in ten answers 500;
+//   step 3  "v3: a bad release": run.env sets DEMO_ERROR_RATE, so one GET / in five answers 500;
 //           its health check passes, and only the production canary's metrics can catch it
 //
 // Each demo commit carries a `Slipway-Demo: <step>` trailer, so a later start finds the steps
@@ -28,7 +28,7 @@ const TRAILER = "Slipway-Demo";
 export const DEMO_MESSAGES = ["Hello from the Slipway demo", "Hello again from the Slipway demo: v2, shipped by a git push"] as const;
 const messageLine = (message: string) => `const MESSAGE = ${JSON.stringify(message)};`;
 /** The share of GET / that step 3's release answers 500 (DEMO_ERROR_RATE). */
-export const DEMO_BAD_ERROR_RATE = "0.1";
+export const DEMO_BAD_ERROR_RATE = "0.2";
 
 export interface DemoStep {
   step: number;
@@ -109,7 +109,7 @@ export const DEMO_STEPS: readonly DemoStep[] = [
   {
     step: 3,
     title: "v3: a bad release",
-    body: `run.env sets DEMO_ERROR_RATE: "${DEMO_BAD_ERROR_RATE}" in slipway.yaml: one GET / in ten answers 500. Its health check still passes; only the production canary's metrics can tell.`,
+    body: `run.env sets DEMO_ERROR_RATE: "${DEMO_BAD_ERROR_RATE}" in slipway.yaml: one GET / in five answers 500. Its health check still passes; only the production canary's metrics can tell.`,
     expect: "rolled_back",
     async apply(dir) {
       const path = join(dir, "slipway.yaml");
