@@ -1,9 +1,10 @@
 // One claimed job, from claim to /finish:
 //
-//   clean checkout of job.sha in the slot's workspace (slot.ts) -> unpack inputs -> steps, in order -> tests (when the
-//   job has a tests section and the steps succeeded) -> kept paths and package (when everything
-//   succeeded) -> kill what the commands left running -> ship every log line -> /finish
-//   (the last two while the runner's slot claims and starts its next job: see execute())
+//   clean checkout of job.sha in the slot's workspace (slot.ts) -> unpack inputs -> steps, in
+//   order -> tests (when the job has a tests section and the steps succeeded) -> kept paths and
+//   package (when everything succeeded) -> kill what the commands left running -> ship every
+//   log line -> /finish (the last two while the runner's slot claims and starts its next job:
+//   see execute())
 //
 // Steps: a failing step fails the job and the steps after it are `skipped`. The tests command's
 // output is logged as step <number of steps> (one past the last step), but the tests are not a
