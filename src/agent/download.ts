@@ -12,6 +12,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { isErrno } from "./files.ts";
 
@@ -66,6 +67,9 @@ export async function downloadArtifact(source: ArtifactSource, dir: string, expe
   }
   const resumedFrom = have;
   let fetched = 0;
+  // A download from the first byte is hashed as it streams to disk (no second read of the file);
+  // a resumed one is hashed whole afterwards.
+  let streamed: string | undefined;
   if (have < expected.size) {
     let response = await source.artifact(expected.sha256, have, signal);
     if (response.status === 416) {
@@ -78,8 +82,16 @@ export async function downloadArtifact(source: ArtifactSource, dir: string, expe
     const append = response.status === 206 && have > 0;
     if (!append) have = 0;
     const before = have;
-    await pipeline(response.body, createWriteStream(part, { flags: append ? "a" : "w" }), ...(signal ? [{ signal }] : []));
+    const hash = createHash("sha256");
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    await pipeline(response.body, hashing, createWriteStream(part, { flags: append ? "a" : "w" }), ...(signal ? [{ signal }] : []));
     fetched = ((await sizeOf(part)) ?? 0) - before;
+    if (!append) streamed = hash.digest("hex");
   }
 
   const size = (await sizeOf(part)) ?? 0;
@@ -87,7 +99,7 @@ export async function downloadArtifact(source: ArtifactSource, dir: string, expe
     await rm(part, { force: true });
     throw new ArtifactMismatchError(`artifact size mismatch: expected ${expected.size} bytes, got ${size}`);
   }
-  const actual = await sha256OfFile(part);
+  const actual = streamed ?? (await sha256OfFile(part));
   if (actual !== expected.sha256) {
     await rm(part, { force: true });
     throw new ArtifactMismatchError(`artifact checksum mismatch: expected ${expected.sha256}, got ${actual}`);
