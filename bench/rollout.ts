@@ -3,7 +3,8 @@
 // HTTP server, sha256-checked and unpacked by plain processes with no orchestration, 4 batches of
 // 25 in parallel, each starting the same service and waiting for its first healthy /healthz.
 // Then the environment rollback (POST .../environments/production/rollback) until every host
-// serves the previous release again, and the resident memory of the agents and the server.
+// serves the previous release again, beside its own floor (every service of the floor stopped and
+// started again at once, no orchestration), and the resident memory of the agents and the server.
 //
 //   npm run bench:rollout                        100 hosts, SQLite
 //   node bench/rollout.ts --hosts 12             a small fleet while developing
@@ -292,6 +293,7 @@ function print(fig: Figures): void {
   out(line(["slipway rolling deployment (POST -> succeeded)", s(fig.rollout.ms), ""], w));
   out(line(["ratio slipway / floor", `${ratio.toFixed(2)}x`, `<= ${AIM.ratio}x  ${ratio <= AIM.ratio ? "met" : "NOT MET"}`], w));
   out(line([`rollback: every host serves 1.0.0 again`, s(fig.rollback.servedMs), `< ${AIM.rollbackMs / 1000} s  ${fig.rollback.servedMs < AIM.rollbackMs ? "met" : "NOT MET"}`], w));
+  out(line([`rollback floor: every service restarted at once`, s(fig.floor.restartMs), `slipway / floor ${(fig.rollback.servedMs / fig.floor.restartMs).toFixed(2)}x`], w));
   out(line(["rollback: deployment recorded succeeded", s(fig.rollback.succeededMs), ""], w));
 
   out("\nper batch (s)                          " + b.batches.map((_, i) => `   #${i + 1}`).join(""));

@@ -13,10 +13,10 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
-import { request, type IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { extract } from "tar";
+import { get, untilHealthy } from "./probe.ts";
 
 export interface FloorHostInput {
   url: string;
@@ -42,24 +42,6 @@ export interface FloorHostResult {
 
 const running = Date.now();
 const input = JSON.parse(process.argv[2] ?? "") as FloorHostInput;
-
-const get = (url: string, timeoutMs?: number) =>
-  new Promise<IncomingMessage>((resolve, reject) => {
-    const req = request(url, { agent: false, ...(timeoutMs ? { timeout: timeoutMs } : {}) }, resolve);
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on("error", reject);
-    req.end();
-  });
-
-async function probe(url: string, timeoutMs: number): Promise<boolean> {
-  try {
-    const res = await get(url, timeoutMs);
-    res.resume();
-    return (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400;
-  } catch {
-    return false;
-  }
-}
 
 async function main(): Promise<FloorHostResult> {
   await mkdir(input.dir, { recursive: true });
@@ -96,17 +78,7 @@ async function main(): Promise<FloorHostResult> {
   const spawned = Date.now();
 
   const url = `http://${input.address}:${input.port}${input.healthPath}`;
-  const deadline = spawned + 60_000;
-  let probes = 0;
-  let delay = Math.min(100, input.intervalMs);
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    const started = Date.now();
-    probes++;
-    if (await probe(url, input.timeoutMs)) break;
-    if (Date.now() > deadline) throw new Error(`${url} not healthy within 60 s`);
-    delay = Math.max(0, input.intervalMs - (Date.now() - started));
-  }
+  const probes = await untilHealthy(url, input.intervalMs, input.timeoutMs, spawned + 60_000);
   const cpu = process.cpuUsage();
   return { pid, marks: { processStart: performance.timeOrigin, running, downloaded, verified, unpacked, spawned, healthy: Date.now() }, probes, cpuMs: (cpu.user + cpu.system) / 1000 };
 }

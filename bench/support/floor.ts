@@ -2,13 +2,15 @@
 // plain HTTP server (bench/support/file-server.ts, its own process) serves the artifact; each
 // host is a plain node process (bench/support/floor-host.ts) that downloads, verifies, unpacks,
 // starts the service and waits for its first healthy probe. Batches run one after the other,
-// each batch's processes all at once, as the rolling deployment does.
+// each batch's processes all at once, as the rolling deployment does. Then the rollback's floor:
+// every service stopped and started again at once (floor-restart.ts).
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnJsonLineProcess } from "../../test/support/process.ts";
 import type { FloorHostInput, FloorHostResult } from "./floor-host.ts";
+import { restartServices, stopGroup } from "./floor-restart.ts";
 import { cpuMsOf, groupsCpuMs, spread, type Spread } from "./proc.ts";
 
 export interface FloorOptions {
@@ -35,6 +37,8 @@ export interface FloorResult {
   probes: Spread;
   /** CPU used by the floor's processes, by the services they started (until the last batch ended) and by its file server, ms. */
   cpuMs: { hosts: number; services: number; fileServer: number };
+  /** The rollback's floor: every service stopped and started again at once, until the last is healthy. */
+  restartMs: number;
 }
 
 const FLOOR_HOST = join(import.meta.dirname, "floor-host.ts");
@@ -117,6 +121,13 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
     const totalMs = performance.now() - started;
     const fileServerCpu = cpuMsOf(server.child.pid!) - fileServerCpu0;
     const servicesCpu = groupsCpuMs(new Set(servicePids));
+    const addresses = options.batches.flat();
+    const restart = await restartServices(
+      results.map((r, i) => ({ address: addresses[i]!, dir: join(root, addresses[i]!, "release"), pid: r.pid })),
+      options,
+    );
+    servicePids.splice(0, servicePids.length, ...restart.pids);
+    options.log(`  floor restart: ${results.length} services stopped and started again at once in ${Math.round(restart.ms)} ms`);
     const phase = (f: (m: FloorHostResult["marks"]) => number) => spread(results.map((r) => f(r.marks)));
     return {
       totalMs,
@@ -131,6 +142,7 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
       },
       probes: spread(results.map((r) => r.probes)),
       cpuMs: { hosts: results.reduce((sum, r) => sum + r.cpuMs, 0), services: servicesCpu, fileServer: fileServerCpu },
+      restartMs: restart.ms,
     };
   } finally {
     await stop();
@@ -139,16 +151,5 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
 
 /** SIGTERM to each process group, SIGKILL to what is left after 3 s. */
 async function stopGroups(pids: number[]): Promise<void> {
-  const signal = (pid: number, name: NodeJS.Signals | 0) => {
-    try {
-      process.kill(-pid, name);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const alive = pids.filter((pid) => signal(pid, "SIGTERM"));
-  const deadline = Date.now() + 3000;
-  while (alive.some((pid) => signal(pid, 0)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  for (const pid of alive) signal(pid, "SIGKILL");
+  await Promise.all(pids.map((pid) => stopGroup(pid)));
 }
