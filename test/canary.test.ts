@@ -105,7 +105,7 @@ async function expectRolledBack(version: string, live: string): Promise<void> {
   assert.ok(last.difference.low > 0.005, "the whole interval lies beyond the allowed difference");
   const windowMs = Date.parse(last.at) - Date.parse(analysis.windows[0].started_at);
   assert.ok(windowMs < 25_000, `decided before the end of the 25 s step (after ${windowMs} ms)`);
-  assert.deepEqual(await Promise.all(fleet.hosts.map(async (h) => (await served(h.address, PORT))?.version)), [live, live, live, live]);
+  await everyHostServes(live);
 }
 
 async function expectPromoted(version: string): Promise<void> {
@@ -118,5 +118,13 @@ async function expectPromoted(version: string): Promise<void> {
   const final = analysis.windows[0].metrics["error ratio"].at(-1);
   assert.deepEqual([final.final, final.outcome], [true, "pass"]);
   assert.ok(final.canary.samples >= 150 && final.baseline.samples >= 150);
-  assert.deepEqual(await Promise.all(fleet.hosts.map(async (h) => (await served(h.address, PORT))?.version)), [version, version, version, version]);
+  await everyHostServes(version);
+}
+
+/** Every host answers GET / with `version` (each asked again, for a while, until it answers at all). */
+async function everyHostServes(version: string): Promise<void> {
+  const versions = await Promise.all(
+    fleet.hosts.map((h) => waitFor(async () => (await served(h.address, PORT))?.version, { timeoutMs: 5000, intervalMs: 20, what: `${h.name} to answer GET /` })),
+  );
+  assert.deepEqual(versions, fleet.hosts.map(() => version));
 }

@@ -66,11 +66,15 @@ export class Fleet {
   }
 }
 
-/** What the service on `address:port` answers at `/`, or undefined if it does not answer. */
-export async function served(address: string, port: number): Promise<{ version: string; pid: number } | undefined> {
+/**
+ * What the service on `address:port` answers at `/` (its version, pid, ...), or undefined if it
+ * does not answer. A 500 the demo gives on purpose (DEMO_ERROR_RATE) still names them, and counts.
+ */
+export async function served(address: string, port: number): Promise<({ version: string; pid: number } & Record<string, unknown>) | undefined> {
   try {
     const response = await fetch(`http://${address}:${port}/`, { signal: AbortSignal.timeout(1000) });
-    return response.ok ? ((await response.json()) as { version: string; pid: number }) : undefined;
+    const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+    return typeof body?.version === "string" && typeof body.pid === "number" ? { ...body, version: body.version, pid: body.pid } : undefined;
   } catch {
     return undefined;
   }
