@@ -3,7 +3,8 @@ import { z } from "zod";
 import { AgentRegister, AgentRegistered, AgentReport, DesiredQuery, DesiredState, LogBatch } from "../../contracts/agent.ts";
 import { HEARTBEAT_INTERVAL_MS } from "../../core/hosts/reachability.ts";
 import { appendLogs } from "../../store/host-logs.ts";
-import { getDesiredState, recordReport } from "../../store/host-state.ts";
+import { getDesiredState } from "../../store/host-state.ts";
+import { ReportWriter } from "../../store/report-writer.ts";
 import { registerHost } from "../../store/hosts.ts";
 import type { AppDeps, TypedApp } from "../app.ts";
 import { authorize } from "../auth.ts";
@@ -14,6 +15,7 @@ const POLL_TIMEOUT_MS = 25_000;
 const POLL_RECHECK_MS = 1_000;
 
 export function agentRoutes(app: TypedApp, { store: { db }, changes, clock }: AppDeps): void {
+  const reports = new ReportWriter(db);
   const tags = ["agent"];
   app.post("/agent/register", { schema: { tags, body: AgentRegister, response: { 200: AgentRegistered, ...errorResponses } } }, async (request) => {
     const { actor } = authorize(request, "host:register", clock());
@@ -39,7 +41,7 @@ export function agentRoutes(app: TypedApp, { store: { db }, changes, clock }: Ap
 
   app.post("/agent/report", { schema: { tags, body: AgentReport, response: { 200: z.object({ generation: z.number().int() }), ...errorResponses } } }, async (request) => {
     const { auth, actor } = authorize(request, "host:register", clock());
-    const generation = await recordReport(db, auth.tenantId, request.body, actor.now);
+    const generation = await reports.record(auth.tenantId, request.body, actor.now);
     changes.tenantChanged({ tenantId: auth.tenantId, kind: "host", id: request.body.host_id });
     return { generation };
   });
