@@ -6,22 +6,20 @@
 // then resumed from the page at its pause and promoted; a release whose error ratio rises from
 // 0% to 5% is rolled back, and its page says why, with the numbers behind the decision.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
-import { WEB_DIST_DIR } from "../../src/server/static.ts";
 import { TrafficGenerator } from "../../src/up/traffic.ts";
 import { decisionOf, formatDifference, formatValue, seriesOf, stageOfHosts, windowSpan } from "../../web/src/lib/canary.ts";
 import { canaryManifest, uploadRelease } from "../support/canary.ts";
 import { Fleet } from "../support/fleet.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import { CHROMIUM, buildDashboard, textOf } from "../support/browser.ts";
 import { waitFor } from "../support/wait.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = { analyzing: "/tmp/slipway-deployment-analyzing.png", paused: "/tmp/slipway-deployment-paused.png", rolledBack: "/tmp/slipway-deployment-rolled-back.png" };
 const ROOT = join(import.meta.dirname, "..", "..");
 const DEMO_DIR = join(ROOT, "examples", "demo");
@@ -53,32 +51,8 @@ async function startDeployment(version: string, rollout: Record<string, unknown>
   return created.body.id as string;
 }
 
-/** Builds the dashboard when web/dist is missing or older than its sources. */
-function buildDashboard(): void {
-  const index = join(WEB_DIST_DIR, "index.html");
-  const newest = (dir: string): number => Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, "web", "src"))) return;
-  const built = spawnSync(process.execPath, [join(ROOT, "node_modules", "vite", "bin", "vite.js"), "build", "web", "--logLevel", "warn"], { cwd: ROOT, encoding: "utf8" });
-  assert.equal(built.status, 0, `npm run build:web failed:\n${built.stdout}${built.stderr}`);
-}
 
-const readable = (element: Element): string => (element as HTMLElement).innerText.replace(/\s+/g, " ").trim();
 
-/** Waits until the element's text matches; fails with the text it last saw. */
-async function textOf(locator: Locator, pattern: RegExp, what: string, timeoutMs = 15_000): Promise<string> {
-  let last = "";
-  try {
-    return await waitFor(
-      async () => {
-        last = (await locator.count()) ? await locator.first().evaluate(readable) : "(not on the page)";
-        return pattern.test(last) ? last : undefined;
-      },
-      { timeoutMs, intervalMs: 50, what },
-    );
-  } catch (error) {
-    throw new Error(`${what}: expected ${pattern}, the page shows: ${last}`, { cause: error });
-  }
-}
 
 /** Waits until an attribute satisfies `accept`; fails with the value it last saw. */
 async function attributeOf(locator: Locator, name: string, accept: (value: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> {

@@ -6,25 +6,22 @@
 // queued and is cancelled from the page; the runs list follows runs of other people without a
 // reload; the tests page quarantines a flaky test and releases it again.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
-import { WEB_DIST_DIR } from "../../src/server/static.ts";
 import { GRAPH, layoutJobs, nodeHeight, type GraphJob } from "../../web/src/lib/dag-layout.ts";
 import { FIXTURE_SERVICE_DIR } from "../support/artifact.ts";
 import { Fleet } from "../support/fleet.ts";
 import { commit, createRepo, runGit, tempDir } from "../support/git.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import { CHROMIUM, buildDashboard, textOf } from "../support/browser.ts";
 import { waitFor } from "../support/wait.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 // What the pages looked like, for a person to check: a run following its log, the same run
 // finished, the runs list, the tests page.
 const SCREENSHOTS = { running: "/tmp/slipway-pipeline-running.png", run: "/tmp/slipway-pipeline-run.png", runs: "/tmp/slipway-pipelines.png", tests: "/tmp/slipway-tests.png" };
-const ROOT = join(import.meta.dirname, "..", "..");
 const LOG_LINES = 6_000;
 
 let t: TestServer;
@@ -80,36 +77,8 @@ const GPU_PIPELINE = `jobs:
       - run: echo never either
 `;
 
-/** Builds the dashboard when web/dist is missing or older than its sources. */
-function buildDashboard(): void {
-  const index = join(WEB_DIST_DIR, "index.html");
-  const newest = (dir: string): number => Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, "web", "src"))) return;
-  const built = spawnSync(process.execPath, [join(ROOT, "node_modules", "vite", "bin", "vite.js"), "build", "web", "--logLevel", "warn"], { cwd: ROOT, encoding: "utf8" });
-  assert.equal(built.status, 0, `npm run build:web failed:\n${built.stdout}${built.stderr}`);
-}
 
-/** What a person reads in an element, on one line: its visible text, or for SVG its <text> elements. */
-function readable(element: Element): string {
-  const text = element instanceof HTMLElement ? element.innerText : [...element.querySelectorAll("text")].map((e) => e.textContent).join(" ");
-  return text.replace(/\s+/g, " ").trim();
-}
 
-/** Waits until the element's text matches; fails with the text it last saw. */
-async function textOf(locator: Locator, pattern: RegExp, what: string, timeoutMs = 15_000): Promise<string> {
-  let last = "";
-  try {
-    return await waitFor(
-      async () => {
-        last = (await locator.count()) ? await locator.first().evaluate(readable) : "(not on the page)";
-        return pattern.test(last) ? last : undefined;
-      },
-      { timeoutMs, intervalMs: 50, what },
-    );
-  } catch (error) {
-    throw new Error(`${what}: expected ${pattern}, the page shows: ${last}`, { cause: error });
-  }
-}
 
 async function classOf(locator: Locator, tone: string, what: string, timeoutMs = 15_000): Promise<void> {
   let last: string | null = null;
