@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { setPriority } from "node:os";
 import { untilHealthy } from "./probe.ts";
+import { groupPids, isRunning } from "./proc.ts";
 
 export interface RunningService {
   address: string;
@@ -15,12 +16,14 @@ export interface RunningService {
   pid: number;
 }
 
+/** How the services run and are probed (the floor's own options share these). */
 export interface RestartOptions {
   port: number;
   start: string;
   healthPath: string;
   intervalMs: number;
   timeoutMs: number;
+  /** Niceness of the floor's host processes (and so of the services they start), as the agents get. */
   nice: number;
 }
 
@@ -33,12 +36,16 @@ const signal = (pid: number, name: NodeJS.Signals | 0): boolean => {
   }
 };
 
-/** SIGTERM to the process group, SIGKILL after `graceMs`; resolves once it is gone. */
+/**
+ * SIGTERM to the process group, SIGKILL after `graceMs`; resolves once none of its processes runs
+ * (zombies left for PID 1 to reap have exited: an agent, their parent, would have reaped them).
+ */
 export async function stopGroup(pid: number, graceMs = 3000): Promise<void> {
+  const members = groupPids(new Set([pid]));
   if (!signal(pid, "SIGTERM")) return;
   const deadline = Date.now() + graceMs;
-  while (signal(pid, 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  signal(pid, "SIGKILL");
+  while (members.some(isRunning) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  if (members.some(isRunning)) signal(pid, "SIGKILL");
 }
 
 /** Restarts every service at once; the time until the last is healthy, and the new process groups. */

@@ -10,20 +10,13 @@ import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnJsonLineProcess } from "../../test/support/process.ts";
 import type { FloorHostInput, FloorHostResult } from "./floor-host.ts";
-import { restartServices, stopGroup } from "./floor-restart.ts";
+import { restartServices, stopGroup, type RestartOptions } from "./floor-restart.ts";
 import { cpuMsOf, groupsCpuMs, spread, type Spread } from "./proc.ts";
 
-export interface FloorOptions {
+export interface FloorOptions extends RestartOptions {
   artifact: { path: string; sha256: string; size: number };
   /** Host addresses, batch by batch. */
   batches: string[][];
-  port: number;
-  start: string;
-  healthPath: string;
-  intervalMs: number;
-  timeoutMs: number;
-  /** Niceness of the floor's host processes (and so of the services they start), as the agents get. */
-  nice: number;
   log: (message: string) => void;
   /** Receives what stops everything the floor started, for a bench that must stop before the floor ends. */
   onStop: (stop: () => Promise<void>) => void;

@@ -57,6 +57,24 @@ function groupMembers(pgids: ReadonlySet<number>): { pid: number; pgid: number; 
   return members;
 }
 
+/** The pids of the processes in these process groups now. */
+export function groupPids(pgids: ReadonlySet<number>): number[] {
+  return groupMembers(pgids).map((m) => m.pid);
+}
+
+/**
+ * Whether the process still runs: it exists and is not a zombie. A process whose parent is gone
+ * waits as a zombie until PID 1 reaps it, which in a container can take a while: it has exited.
+ */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 /** User + system CPU milliseconds used so far by every live process in these process groups. */
 export function groupsCpuMs(pgids: ReadonlySet<number>): number {
   return groupMembers(pgids).reduce((total, member) => total + member.cpuMs, 0);
