@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { TrafficGenerator } from "../src/up/traffic.ts";
 import type { Api } from "./support/api.ts";
 import { DEMO_DIR, canaryManifest, uploadRelease } from "./support/canary.ts";
+import { settledDeployment } from "./support/deployments.ts";
 import { Fleet, served } from "./support/fleet.ts";
 import { skipWithoutPrometheus, startPrometheus, type RunningPrometheus } from "./support/prometheus.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
@@ -26,16 +27,7 @@ const release = (version: string, errorRate: number, analysisExtra = "") =>
 async function deploy(version: string, rollout: Record<string, unknown> = {}): Promise<any> {
   const created = await api("POST", "/api/v1/services/shop/deployments", { body: { version, environment: "production", rollout } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
-  let last: any;
-  return waitFor(
-    async () => {
-      last = (await api("GET", `/api/v1/deployments/${created.body.id}`)).body;
-      return ["succeeded", "failed", "rolled_back", "cancelled", "paused"].includes(last.state) ? last : undefined;
-    },
-    { timeoutMs: 120_000, what: `deployment of ${version} to finish` },
-  ).catch((error: unknown) => {
-    throw new Error(`${(error as Error).message}; it is ${last?.state}: ${JSON.stringify({ stages: last?.stages, analysis: last?.analysis, events: last?.events })}`);
-  });
+  return settledDeployment(api, created.body.id, 120_000);
 }
 
 before(async () => {

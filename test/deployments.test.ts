@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Api } from "./support/api.ts";
 import { FIXTURE_SERVICE_DIR, buildArtifact } from "./support/artifact.ts";
+import { settledDeployment } from "./support/deployments.ts";
 import { Fleet, served } from "./support/fleet.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 import { waitFor } from "./support/wait.ts";
@@ -39,15 +40,7 @@ async function deploy(version: string, environment = "production"): Promise<any>
   return finished(created.body.id);
 }
 
-async function finished(id: string): Promise<any> {
-  return waitFor(
-    async () => {
-      const d = (await api("GET", `/api/v1/deployments/${id}`)).body;
-      return ["succeeded", "failed", "rolled_back", "cancelled", "paused"].includes(d.state) ? d : undefined;
-    },
-    { timeoutMs: 60_000, what: `deployment ${id} to finish` },
-  );
-}
+const finished = (id: string): Promise<any> => settledDeployment(api, id);
 
 const versionsServed = async (hosts = fleet.hosts) => Promise.all(hosts.map(async (h) => (await served(h.address, PORT))?.version ?? "down"));
 

@@ -10,10 +10,9 @@
 //     canary: 25% (3 hosts), from 14:00:11
 //       error ratio   FAIL (sequential)  error ratio 4.1% vs 0.9% on baseline; the difference exceeds ...
 import type { DeploymentAnalysis } from "../contracts/analysis.ts";
+import { formatDuration } from "../core/manifest/duration.ts";
 import type { Deployment } from "../contracts/deployments.ts";
 import { shortTime } from "./output.ts";
-
-const formatMs = (ms: number): string => (ms % 60_000 === 0 && ms > 0 ? `${ms / 60_000}m` : `${Math.round(ms / 100) / 10}s`);
 
 /** The stage lines, or nothing for a deployment of one plain stage. */
 export function describeStages(d: Pick<Deployment, "stages" | "analysis" | "warnings">): string[] {
@@ -23,7 +22,7 @@ export function describeStages(d: Pick<Deployment, "stages" | "analysis" | "warn
     const width = Math.max(...d.stages.map((s) => s.label.length));
     lines.push("Stages:");
     for (const s of d.stages) {
-      const what = s.pause === "until_resumed" ? "until a person resumes" : s.analyze_ms > 0 ? `analyze ${formatMs(s.analyze_ms)}` : "";
+      const what = s.pause === "until_resumed" ? "until a person resumes" : s.analyze_ms > 0 ? `analyze ${formatDuration(s.analyze_ms)}` : "";
       lines.push(`  ${s.status.padEnd(10)} ${s.label.padEnd(width)}  ${what}`.trimEnd());
     }
     if (d.analysis) lines.push(`  analyzing until ${shortTime(d.analysis.until)}${d.analysis.last_reason ? `: ${d.analysis.last_reason}` : ""}`);
@@ -55,6 +54,6 @@ export function stageLine(d: Pick<Deployment, "stages" | "stage" | "analysis">, 
   const stage = d.stages[d.stage];
   if (!stage) return undefined;
   const left = d.analysis ? Math.max(0, Date.parse(d.analysis.until) - now) : 0;
-  const doing = stage.status === "analyzing" ? `analyzing, ${formatMs(Math.ceil(left / 1000) * 1000)} left${d.analysis?.last_reason ? `: ${d.analysis.last_reason}` : ""}` : stage.status;
+  const doing = stage.status === "analyzing" ? `analyzing, ${formatDuration(Math.ceil(left / 1000) * 1000)} left${d.analysis?.last_reason ? `: ${d.analysis.last_reason}` : ""}` : stage.status;
   return `stage ${d.stage + 1} of ${d.stages.length}, ${stage.label}: ${doing}`;
 }

@@ -110,20 +110,20 @@ export class DeploymentController {
     if (!(await this.lease(row))) return;
     const { db } = this.deps;
     const now = this.deps.clock();
-    const progress = row.progress === null ? null : (JSON.parse(row.progress) as Progress);
-    const hosts = await hostsById(db, Object.keys(progress?.hosts ?? {}));
+    const snapshot = snapshotOf(row);
+    const hosts = await hostsById(db, Object.keys(snapshot.progress?.hosts ?? {}));
     const views = await hostViews(db, hosts, row.service_id, row.release_id, now);
     const migration = row.state === "migrating" ? await migrationStatus(db, row.id) : undefined;
-    const analysis = await this.deps.analyst?.look(row, snapshotOf(row), hosts, now);
-    await this.transition(row, { type: "observe", now, hosts: views, ...(migration ? { migration } : {}), ...(analysis ? { analysis } : {}) }, "slipway");
+    const analysis = await this.deps.analyst?.look(row, snapshot, hosts, now);
+    await this.transition(row, { type: "observe", now, hosts: views, ...(migration ? { migration } : {}), ...(analysis ? { analysis } : {}) }, "slipway", undefined, snapshot);
   }
 
   private lease(row: DeploymentRow): Promise<boolean> {
     return claimLease(this.deps.db, row.id, this.deps.owner, this.deps.clock(), this.deps.leaseMs ?? 10_000);
   }
 
-  private async transition(row: DeploymentRow, event: DeploymentEvent, actor: string, previousReleaseId?: string | null): Promise<void> {
-    const result = step(snapshotOf(row), event);
+  private async transition(row: DeploymentRow, event: DeploymentEvent, actor: string, previousReleaseId?: string | null, snapshot = snapshotOf(row)): Promise<void> {
+    const result = step(snapshot, event);
     if (isNoop(row, result)) return;
     await commit(this.deps, row, result, actor, event.now, previousReleaseId);
   }

@@ -3,7 +3,7 @@
 import type { Kysely } from "kysely";
 import { kindOf } from "../core/analysis/spec.ts";
 import type { RolloutSettings } from "../core/manifest/schema.ts";
-import { legacyStages } from "../core/rollout/stages.ts";
+import { stagesOf } from "../core/rollout/stages.ts";
 import type { Progress } from "../core/rollout/types.ts";
 import type { AnalysisLook, DeploymentAnalysis } from "../contracts/analysis.ts";
 import { getDeploymentRow } from "./deployments.ts";
@@ -40,7 +40,7 @@ export async function getAnalysisView(db: Kysely<Database>, tenantId: string, de
   const row = await getDeploymentRow(db, tenantId, deploymentId);
   const settings = JSON.parse(row.settings) as Partial<RolloutSettings>;
   const progress = row.progress === null ? null : (JSON.parse(row.progress) as Progress);
-  const stages = progress ? (progress.stages ?? legacyStages(progress.batches)) : [];
+  const stages = progress ? stagesOf(progress) : [];
   const windows = new Map<number, DeploymentAnalysis["windows"][number]>();
   for (const look of await looksOf(db, tenantId, deploymentId)) {
     let window = windows.get(look.window_started_at);

@@ -7,7 +7,7 @@ import type { Kysely } from "kysely";
 import { CannotTransitionError, invalidInput, notFound } from "../core/errors.ts";
 import { rolloutFor, type RolloutOverride, type RolloutSettings } from "../core/manifest/schema.ts";
 import { parseStoredManifest } from "../core/manifest/stored.ts";
-import { legacyStages, stageStatuses } from "../core/rollout/stages.ts";
+import { stageStatuses, stagesOf } from "../core/rollout/stages.ts";
 import { isTerminal, type DeploymentState, type Effect, type Progress, type StepResult } from "../core/rollout/types.ts";
 import type { Deployment, DeploymentSummary } from "../contracts/deployments.ts";
 import { recordAudit, type ActorContext } from "./audit.ts";
@@ -245,7 +245,7 @@ export async function getDeploymentView(db: Kysely<Database>, tenantId: string, 
 
 function stagesView(progress: Progress | null, state: DeploymentState): Pick<Deployment, "stages" | "stage" | "analysis" | "warnings"> {
   if (!progress) return { stages: [], stage: null, analysis: null, warnings: [] };
-  const stages = progress.stages ?? legacyStages(progress.batches);
+  const stages = stagesOf(progress);
   const statuses = stageStatuses(stages, progress, state);
   return {
     stages: stages.map((s, i) => ({

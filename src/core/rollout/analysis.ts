@@ -5,7 +5,8 @@
 // and go on). Hosts switched by this deployment that turn unhealthy or crash during the window
 // fail it too, whatever the metrics say.
 import { formatDuration } from "../manifest/duration.ts";
-import { beginRollback, enterStage, names, stagesOf, unchanged } from "./machine.ts";
+import { beginRollback, enterStage, names, unchanged } from "./machine.ts";
+import { stagesOf } from "./stages.ts";
 import type { AnalysisReport, DeploymentSnapshot, HostView, Progress, StepResult } from "./types.ts";
 
 export function observeAnalysis(d: DeploymentSnapshot, progress: Progress, now: number, hosts: HostView[], report: AnalysisReport | undefined): StepResult {

@@ -23,7 +23,7 @@
 import { formatDuration } from "../manifest/duration.ts";
 import { observeAnalysis } from "./analysis.ts";
 import { resolveLimit } from "./plan.ts";
-import { legacyStages, planStages, type Stage } from "./stages.ts";
+import { planStages, stagesOf, type Stage } from "./stages.ts";
 import type { AnalysisReport, DeploymentEvent, DeploymentSnapshot, Effect, HostProgress, HostView, Progress, StepResult } from "./types.ts";
 
 export const unchanged = (d: DeploymentSnapshot): StepResult => ({ state: d.state, progress: d.progress, effects: [] });
@@ -87,8 +87,6 @@ function describePlan(stages: Stage[], batches: number): string {
   if (stages.length <= 1) return `deploying in ${plural(batches, "batch")}`;
   return `deploying in ${plural(stages.length, "stage")}: ${stages.map((s) => s.label + (s.analyze > 0 && s.to > s.from ? ` (analyze ${formatDuration(s.analyze)})` : "")).join(" -> ")}`;
 }
-
-export const stagesOf = (progress: Progress): Stage[] => progress.stages ?? legacyStages(progress.batches);
 
 /** Starts stage `index`: its first batch, its pause, or (for the bake) its analysis; past the last, success. */
 export function enterStage(d: DeploymentSnapshot, progress: Progress, index: number, now: number, hosts: HostView[], reason: string): StepResult {

@@ -103,8 +103,8 @@ export function planStages(hosts: readonly PlannedHost[], settings: Settings, ki
   return { batches, stages };
 }
 
-/** The stages of a deployment planned before stages existed: one stage of every batch. */
-export const legacyStages = (batches: readonly string[][]): Stage[] => [{ label: "all hosts", from: 0, to: batches.length, analyze: 0 }];
+/** A deployment's stages; one planned before stages existed has one stage of every batch. */
+export const stagesOf = (progress: Pick<Progress, "stages" | "batches">): Stage[] => progress.stages ?? [{ label: "all hosts", from: 0, to: progress.batches.length, analyze: 0 }];
 
 export type StageStatus = "pending" | "switching" | "analyzing" | "holding" | "paused" | "done" | "failed" | "skipped";
 
